@@ -1,0 +1,9 @@
+"""CLI commands: ingest (being built)."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to ``cli``."""
