@@ -93,5 +93,7 @@ def to_native(energy_type: EnergyType, quantity: float, unit: str) -> float:
     """
     if unit not in ACCEPTED_UNITS[energy_type]:
         allowed = ", ".join(sorted(ACCEPTED_UNITS[energy_type]))
-        raise ValueError(f"unit {unit!r} is not valid for {energy_type.value}; use one of {allowed}")
+        raise ValueError(
+            f"unit {unit!r} is not valid for {energy_type.value}; use one of {allowed}"
+        )
     return quantity * _SCALE_TO_NATIVE.get((energy_type, unit), 1.0)

@@ -107,7 +107,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         try:
             values["snap_tolerance_s"] = int(tol)
         except ValueError as exc:
-            raise ConfigError(f"{ENV_PREFIX}SNAP_TOLERANCE_S: {tol!r} is not a whole number") from exc
+            raise ConfigError(
+                f"{ENV_PREFIX}SNAP_TOLERANCE_S: {tol!r} is not a whole number"
+            ) from exc
     if (fdir := get("FACTOR_SET_DIR")) is not None:
         values["factor_set_dir"] = Path(fdir).resolve()
     if (fset := get("FACTOR_SET")) is not None:

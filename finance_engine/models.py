@@ -22,7 +22,7 @@ def utcnow() -> datetime:
 
 
 class Entity(SQLModel, table=True):
-    """A carbon-account holder: a firm, energy producer, building, transport firm, farm or resident."""
+    """A carbon-account holder: firm, energy producer, building, transport firm, farm, resident."""
 
     __tablename__ = "entity"
 
@@ -48,7 +48,7 @@ class Meter(SQLModel, table=True):
     reading_kind: str = Field(default="interval", max_length=16)
     """``interval`` (quantity per 15 minutes) or ``cumulative`` (a counter)."""
     rated_max_per_interval: float | None = None
-    """The most the meter can physically register in 15 minutes, native unit; above is implausible."""
+    """Most the meter can register in 15 minutes, native unit; above that is implausible."""
     counter_rollover: float | None = None
     """For cumulative meters, the value at which the counter wraps to zero."""
     steam_enthalpy_kj_per_kg: float | None = None
@@ -66,7 +66,7 @@ class Reading(SQLModel, table=True):
     counter_value: float | None = None
     """The raw counter at the interval end, for cumulative meters."""
     flags: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, default=0))
-    """Bit flags from :mod:`accounting.readings` (snapped, spans a gap, after a counter reset...)."""
+    """Bit flags from :mod:`accounting.readings` (snapped, spans a gap, counter reset...)."""
     batch_id: int | None = None
 
 

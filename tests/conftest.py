@@ -27,7 +27,9 @@ def postgres_url() -> str:
     if not url:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{PG_URL_VAR} is not set under CI: PostgreSQL tests must run")
-        pytest.skip(f"PostgreSQL tests skipped: set {PG_URL_VAR} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests skipped: set {PG_URL_VAR} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     return url
 
 
@@ -73,5 +75,6 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     """Settings with a temporary instance folder and the parametrised database."""
-    return load_settings({}, instance_path=tmp_path / "instance", database_url=db_url,
-                         environment="test")
+    return load_settings(
+        {}, instance_path=tmp_path / "instance", database_url=db_url, environment="test"
+    )
