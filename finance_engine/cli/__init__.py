@@ -20,9 +20,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from finance_engine.cli import account, admin, alerts, demo, ingest
+    from finance_engine.cli import account, admin, alerts, demo, ingest, products
 
-    for module in (admin, account, ingest, alerts, demo):
+    for module in (admin, account, ingest, alerts, demo, products):
         module.register(cli)
 
 
