@@ -118,6 +118,12 @@ class _ActivitySchema(Schema):
     heat_supplied_gj = fields.Float(load_default=None, allow_none=True, validate=_NON_NEGATIVE)
 
 
+EnergySchema = _EnergySchema
+"""Public name of the energy-total schema (reused by activity files)."""
+ActivitySchema = _ActivitySchema
+"""Public name of the activity schema (reused by activity files)."""
+
+
 class _BenchmarkSchema(Schema):
     value = fields.Float(validate=_POSITIVE)
     industry_average_intensity = fields.Float(validate=_POSITIVE)

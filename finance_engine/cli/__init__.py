@@ -20,7 +20,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from finance_engine.cli import account, admin, alerts, demo, ingest, products
+    from finance_engine.cli import account, accounts_db, admin, alerts, demo, ingest, products
+
+    del accounts_db  # its commands attach to the account group on import
 
     for module in (admin, account, ingest, alerts, demo, products):
         module.register(cli)
