@@ -59,13 +59,15 @@ def city(engine: Engine) -> Engine:
         for n in range(1, 7)
     ]
     report = store_activity(engine, records)
-    assert report.stored == 6 and not report.rejected
+    assert report.stored == 6
+    assert not report.rejected
     return engine
 
 
 def test_emissions_equal_the_hand_calculation(city: Engine, settings: Settings) -> None:
     run = compute_period_accounts(city, settings, YEAR)
-    assert run.stored == 6 and run.factor_set_version == "CN-2023"
+    assert run.stored == 6
+    assert run.factor_set_version == "CN-2023"
     account = latest_account(city, "F02")
     assert account is not None
     expected = 2000.0 * 365 * GRID_2023_T_PER_KWH + 20000 * GAS_T_PER_M3
@@ -114,7 +116,8 @@ def test_an_old_factor_set_is_recorded_and_reproduces_its_accounts(
         record = session.get(FactorSetRecord, "CN-LEGACY-0.5703")
         assert record is not None
     account = latest_account(city, "F01")
-    assert account is not None and account["factor_set"] == "CN-LEGACY-0.5703"
+    assert account is not None
+    assert account["factor_set"] == "CN-LEGACY-0.5703"
     expected = 1000.0 * 365 * 0.5703e-3 + 10000 * GAS_T_PER_M3
     assert account["emissions_tco2e"]["total"] == pytest.approx(expected, rel=1e-3)
 
