@@ -48,7 +48,7 @@ def daily_rollup(values: NDArray[np.floating]) -> DailyRollup:
     """
     if values.ndim != 3 or values.shape[2] != SLOTS_PER_DAY:
         raise ValueError(f"values must be shaped (meters, days, 96), got {values.shape}")
-    totals = values.sum(axis=2, dtype=np.float64)
+    totals = values.sum(axis=2).astype(np.float64)
     intervals = np.full(totals.shape, SLOTS_PER_DAY, dtype=np.int16)
     holes = np.isnan(totals)
     if holes.any():
