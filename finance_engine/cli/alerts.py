@@ -63,7 +63,7 @@ def list_command(
     for row in rendered:
         click.echo(
             f"{row['severity']:<8} {row['kind']:<16} {row['entity_id']:<12} {row['meter_code']:<20}"
-            f" {row['start_local']}  {row['message']}"
+            f" {row['start_local']}  {row['message']} [{row['unit']}]"
         )
 
 
