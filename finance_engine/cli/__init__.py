@@ -20,11 +20,20 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from finance_engine.cli import account, accounts_db, admin, alerts, demo, ingest, products
+    from finance_engine.cli import (
+        account,
+        accounts_db,
+        admin,
+        alerts,
+        demo,
+        ingest,
+        model,
+        products,
+    )
 
     del accounts_db  # its commands attach to the account group on import
 
-    for module in (admin, account, ingest, alerts, demo, products):
+    for module in (admin, account, ingest, alerts, demo, products, model):
         module.register(cli)
 
 
