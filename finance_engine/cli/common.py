@@ -42,6 +42,12 @@ class CliContext:
             check_schema(self._engine)
         return self._engine
 
+    def close(self) -> None:
+        """Dispose of the engine's connections (called once the command has finished)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
 
 def get_context() -> CliContext:
     """The :class:`CliContext` of the running command (built on first use)."""
@@ -78,7 +84,13 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 def run_cli(group: click.Group, args: list[str] | None = None) -> int:
     """Run ``group`` and map errors to exit codes: 0 ok, 2 bad input, 1 unexpected failure."""
     try:
-        group.main(args=args, prog_name="finance-engine", standalone_mode=False)
+        with group.make_context(
+            "finance-engine", list(sys.argv[1:] if args is None else args)
+        ) as ctx:
+            ctx.call_on_close(lambda: _close(ctx))
+            group.invoke(ctx)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1
@@ -99,6 +111,11 @@ def run_cli(group: click.Group, args: list[str] | None = None) -> int:
             raise
         return 1
     return 0
+
+
+def _close(ctx: click.Context) -> None:
+    if isinstance(ctx.obj, CliContext):
+        ctx.obj.close()
 
 
 def _debug() -> bool:

@@ -1,0 +1,11 @@
+"""Storage: reading files, bulk reading storage on the native fast paths, the meter registry.
+
+- :mod:`~finance_engine.storage.formats`: CSV, JSON and Parquet reading files -> raw readings.
+- :mod:`~finance_engine.storage.readings`: one locked bulk transaction per chunk (SQLite
+  ``executemany``, PostgreSQL binary ``COPY``).
+- :mod:`~finance_engine.storage.bulk`: classify a validated batch against stored rows, insert,
+  revise counter readings, recompute daily rollups.
+- :mod:`~finance_engine.storage.registry`: entities and meters (files and upsert).
+- :mod:`~finance_engine.storage.timestamps`, :mod:`~finance_engine.storage.timezones`,
+  :mod:`~finance_engine.storage.pgcopy`: vectorised helpers.
+"""
