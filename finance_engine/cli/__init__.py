@@ -29,11 +29,12 @@ def _register() -> None:
         ingest,
         model,
         products,
+        score,
     )
 
     del accounts_db  # its commands attach to the account group on import
 
-    for module in (admin, account, ingest, alerts, demo, products, model):
+    for module in (admin, account, ingest, alerts, demo, products, model, score):
         module.register(cli)
 
 

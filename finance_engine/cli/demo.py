@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -13,6 +12,7 @@ from tqdm import tqdm
 from finance_engine.cli.accounts_db import run_lines
 from finance_engine.cli.common import echo_json, get_context, json_option
 from finance_engine.services.demo import DemoSummary, run_demo
+from finance_engine.services.demo_scoring import ScoringSummary
 
 
 @click.command("demo")
@@ -69,15 +69,36 @@ def summary_lines(summary: DemoSummary, seconds: float) -> list[str]:
         "",
         f"top critical alerts (of {summary.alerts_raised:,}; 'finance-engine alerts list'):",
     ]
-    for a in summary.top_alerts:
-        when = datetime.fromtimestamp(a.interval_start_s, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        lines.append(f"  {a.entity_id:<16} {a.meter_code:<22} {a.kind:<17} {when}  {a.message}")
+    lines += [f"  {a.entity_id:<12} {a.meter_code:<16} {a.message}" for a in summary.top_alerts]
+    if summary.scoring is not None:
+        lines += ["", *scoring_lines(summary.scoring)]
     lines += [
         "",
         f"benchmarks published from {summary.benchmark_file}",
         f"done in {seconds:.0f} s. Next: 'finance-engine account list', "
-        "'finance-engine account show ENTITY', 'finance-engine alerts list --severity critical'",
+        "'finance-engine account show ENTITY', 'finance-engine alerts list --severity critical', "
+        "'finance-engine decisions list'",
     ]
+    return lines
+
+
+def scoring_lines(scoring: ScoringSummary) -> list[str]:
+    """The offers summary: approvals, average multiplier and discount by colour."""
+    auc = "-" if scoring.model_auc is None else f"{scoring.model_auc:.3f}"
+    lines = [
+        f"risk model {scoring.model_version} (validation AUC {auc}) trained on "
+        f"{scoring.history_file}",
+        f"offers on {scoring.decided_on}: {scoring.borrowers} borrowers, {scoring.decisions} "
+        f"decisions logged, {scoring.approved_borrowers} borrowers with an approved offer",
+        f"  {'colour':<12} {'with offer':>10} {'approved':>9} {'avg multiplier':>15} "
+        f"{'avg discount':>13}",
+    ]
+    for colour, row in scoring.by_colour.items():
+        discount = f"{row['avg_discount_bp'] or '-'} bp"
+        lines.append(
+            f"  {colour:<12} {row['borrowers_with_offer']:>10} {row['approved']:>9} "
+            f"{row['avg_limit_multiplier'] or '-':>15} {discount:>13}"
+        )
     return lines
 
 

@@ -26,6 +26,7 @@ from finance_engine.db import make_engine, upgrade
 from finance_engine.services.accounts import AccountRun, compute_period_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.alerts import AlertView, list_alerts
+from finance_engine.services.demo_scoring import ScoringSummary, score_city
 from finance_engine.services.ingest import ingest_arrays, register_entities_and_meters
 from finance_engine.storage.registry import EntityRecord, MeterRecord
 from finance_engine.synth import City, build_city
@@ -53,6 +54,7 @@ class DemoSummary:
     alerts_raised: int
     run: AccountRun
     benchmark_file: Path
+    scoring: ScoringSummary | None = None
     top_alerts: list[AlertView] = field(default_factory=list)
     rejection_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -76,6 +78,7 @@ class DemoSummary:
             },
             "accounts": self.run.to_dict(),
             "benchmark_file": str(self.benchmark_file),
+            "scoring": None if self.scoring is None else self.scoring.to_dict(),
             "top_alerts": [_alert_dict(a) for a in self.top_alerts],
         }
 
@@ -102,10 +105,12 @@ def run_demo(
     scale: float = 0.02,
     year: int = 2024,
     progress: Callable[[int, str], Progress] | None = None,
+    score: bool = True,
 ) -> DemoSummary:
     """Run the whole demo on ``settings.database_url`` and return its summary.
 
     ``progress(total, label)`` may return a callback that receives work done (readings).
+    ``score`` trains the risk model and scores every firm against its products.
     """
     engine = make_engine(settings.database_url)
     try:
@@ -137,6 +142,7 @@ def run_demo(
             benchmark=str(bench_file),
         )
         top = list_alerts(engine, severity="critical", limit=10)
+        scoring = score_city(engine, settings, seed=seed, year=year) if score else None
     finally:
         engine.dispose()
     return DemoSummary(
@@ -154,6 +160,7 @@ def run_demo(
         benchmark_file=bench_file,
         top_alerts=top,
         rejection_reasons=dict(reasons),
+        scoring=scoring,
     )
 
 
@@ -255,7 +262,7 @@ def _publish_benchmarks(city: City, instance_path: Path) -> Path:
             {
                 "sector": s,
                 "industry_code": code,
-                "region": "*",
+                "region": WILDCARD,
                 "metric": m,
                 "value": v,
                 "n": None,

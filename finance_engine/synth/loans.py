@@ -135,6 +135,15 @@ def _sample_financial(
     }
 
 
+def sample_financials(
+    rng: np.random.Generator, n: int, k_ratio: FloatArray
+) -> dict[str, FloatArray]:
+    """Financial features of ``n`` firms from the documented distribution (``k_ratio`` tilts
+    leverage slightly, as in the loan histories): revenue_10k_yuan, leverage, current_ratio,
+    return_on_assets, years_operating, overdue_count_24m."""
+    return _sample_financial(rng, n, k_ratio)
+
+
 def _sample_carbon(
     rng: np.random.Generator, n: int, years_in: NDArray[np.int64]
 ) -> dict[str, FloatArray]:

@@ -16,6 +16,7 @@ from accounting.readings import ReadingFlag
 from finance_engine.config import Settings
 from finance_engine.db import make_engine
 from finance_engine.models import CarbonAccount, DailyRollup, Reading
+from finance_engine.services.decisions import verify_log
 from finance_engine.services.demo import run_demo
 
 SCALE = 0.004
@@ -43,6 +44,12 @@ def test_demo_ingests_grades_and_is_idempotent(settings: Settings) -> None:
         assert rolled == intervals  # counter anchors are stored but are not intervals
         assert first.accepted - intervals < first.meters
         assert all(c in {"dark_green", "light_green", "yellow", "red"} for c in colours)
+        assert first.scoring is not None
+        assert first.scoring.borrowers == first.entities
+        assert first.scoring.decisions > first.entities  # several products per borrower
+        report = verify_log(engine)
+        assert report.intact
+        assert report.records_checked == first.scoring.decisions
     finally:
         engine.dispose()
     again = run_demo(settings, seed=3, scale=SCALE, year=2024)

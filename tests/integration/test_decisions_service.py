@@ -1,0 +1,325 @@
+"""The decision service on SQLite and PostgreSQL: stored accounts and alerts in, logged decisions
+out; batches equal one-by-one; tampering with stored records is found; concurrent appends keep
+one unbroken chain."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from accounting.account import account_to_dict
+from accounting.calc import parse_calc_document, run_calc
+from accounting.factors import load_factor_set_dir
+from accounting.grading import load_grading_config
+from finance_engine.models import Alert, CarbonAccount, Entity, Meter
+from finance_engine.services.decision_log import SqlDecisionLog
+from finance_engine.services.decisions import (
+    DecisionContext,
+    DecisionServiceError,
+    default_catalog,
+    list_decisions,
+    offers,
+    score,
+    score_batch,
+    show_decision,
+    verify_log,
+)
+from finance_engine.services.models import InMemoryModelStore
+from finance_engine.synth.loans import generate_loan_history
+from scoring.applications import Application, Financials
+from scoring.decision_log import Problem
+from scoring.decision_rules import default_decision_rules
+from scoring.features import feature_matrix
+from scoring.risk_model import RiskModel
+
+ON = date(2026, 6, 1)
+EXAMPLE = Path(__file__).parents[2] / "examples" / "industry.json"
+NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def model() -> RiskModel:
+    history = generate_loan_history(5, 6000)
+    return RiskModel().fit(
+        feature_matrix(history.feature_columns()), history["default_12m"], created_at=NOW
+    )
+
+
+@pytest.fixture
+def context(model: RiskModel) -> DecisionContext:
+    store = InMemoryModelStore()
+    store.save(model)
+    return DecisionContext(
+        default_catalog(), store, default_decision_rules(), "Asia/Shanghai", lambda: NOW
+    )
+
+
+def account_result(entity_id: str, previous_intensity: float) -> dict[str, Any]:
+    """The example fluorochemical firm's 2025 account (dark green, grade 3, tier 3)."""
+    doc = parse_calc_document(EXAMPLE.read_text(encoding="utf-8"))
+    doc["entity"]["id"] = entity_id
+    doc["period"] = {"start": "2025-01-01", "end": "2025-12-31"}
+    doc["previous"] = {"intensity": previous_intensity}
+    result = run_calc(doc, load_factor_set_dir(), load_grading_config())
+    return account_to_dict(result)
+
+
+def store_firm(engine: Engine, entity_id: str, previous_intensity: float = 1.02) -> None:
+    data = account_result(entity_id, previous_intensity)
+    grade = data["grade"]
+    with Session(engine) as session:
+        session.add(Entity(id=entity_id, name=entity_id, sector="industry", industry_code="C2614"))
+        session.flush()
+        session.add(
+            CarbonAccount(
+                entity_id=entity_id,
+                sector="industry",
+                period_start=date(2025, 1, 1),
+                period_end=date(2025, 12, 31),
+                factor_set_version=data["factor_set"],
+                benchmark_version=data["benchmark"]["version"],
+                grading_version=data["grading_version"],
+                emissions_tco2e=data["emissions_tco2e"]["total"],
+                scope1_tco2e=data["emissions_tco2e"]["scope1"],
+                scope2_tco2e=data["emissions_tco2e"]["scope2"],
+                carbon_efficiency_grade=grade["carbon_efficiency"],
+                colour=grade["colour"],
+                score=grade["score"],
+                result=data,
+            )
+        )
+        session.commit()
+
+
+def add_alert(
+    engine: Engine, entity_id: str, severity: str, at: datetime, status: str = "open"
+) -> None:
+    with Session(engine) as session:
+        meter = Meter(
+            code=f"{entity_id}-{severity}-{at:%Y%m%d}-{status}",
+            entity_id=entity_id,
+            energy_type="electricity",
+            unit="kWh",
+        )
+        session.add(meter)
+        session.flush()
+        assert meter.id is not None
+        start = int(at.timestamp())
+        session.add(
+            Alert(
+                meter_id=meter.id,
+                entity_id=entity_id,
+                kind="over_consumption",
+                severity=severity,
+                interval_start_s=start,
+                interval_end_s=start + 900,
+                status=status,
+            )
+        )
+        session.commit()
+
+
+def app(entity_id: str = "F1", product: str | None = "CIB-QZ-CLL", **changes: Any) -> Application:
+    values: dict[str, Any] = {
+        "application_id": f"APP-{entity_id}-{product}",
+        "entity_id": entity_id,
+        "base_limit_yuan": Decimal("2000000.00"),
+        "base_rate_pct": Decimal("5.30"),
+        "financials": Financials(Decimal("8000"), 0.45, 1.6, 0.07, 15, 0),
+        "product_code": product,
+    }
+    values.update(changes)
+    return Application(**values)
+
+
+def test_score_decides_from_the_stored_account_and_logs_it(
+    engine: Engine, context: DecisionContext
+) -> None:
+    store_firm(engine, "F1")  # intensity fell 9.0%: YOY-CUT-5 applies
+    logged = score(engine, context, app(), on=ON)
+    d = logged.decision
+    assert d.grade == "dark_green"
+    assert d.outcome.value == "approve"
+    assert d.terms is not None
+    assert d.terms.rate_discount_bp == 150  # 140 + 10 bp, capped at 150
+    assert d.terms.final_rate_pct == Decimal("3.80")
+    assert d.account is not None
+    assert d.account.account_id is not None
+    assert logged.record.sequence == 1
+    assert d.versions.factor_set == "CN-2023"
+    shown = show_decision(engine, 1)
+    assert shown["log"]["record_hash"] == logged.record.record_hash
+    assert shown["terms"]["final_rate_pct"] == "3.80"
+    assert {k: v for k, v in shown.items() if k != "log"} == logged.payload
+    assert verify_log(engine).intact
+
+
+def test_open_alerts_in_the_window_count_and_closed_or_old_ones_do_not(
+    engine: Engine, context: DecisionContext
+) -> None:
+    store_firm(engine, "F1")
+    add_alert(engine, "F1", "critical", datetime(2026, 3, 1, tzinfo=UTC))
+    add_alert(engine, "F1", "critical", datetime(2026, 3, 2, tzinfo=UTC), status="closed")
+    add_alert(engine, "F1", "critical", datetime(2025, 5, 1, tzinfo=UTC))  # > 365 days before
+    add_alert(engine, "F1", "warning", datetime(2026, 5, 31, 15, 0, tzinfo=UTC))  # 1 June local
+    add_alert(engine, "F1", "warning", datetime(2026, 6, 1, 16, 0, tzinfo=UTC))  # 2 June local
+    d = score(engine, context, app(), on=ON).decision
+    assert d.account is not None
+    assert (d.account.open_alerts.critical, d.account.open_alerts.warning) == (1, 1)
+    assert d.outcome.value == "refer"
+    assert d.codes()[0] == "R02"  # CIB-QZ-CLL refers open critical alerts
+
+
+def test_missing_account_product_or_model_is_a_clear_error(
+    engine: Engine, context: DecisionContext
+) -> None:
+    with pytest.raises(DecisionServiceError, match=r"entity_id: .*account compute"):
+        score(engine, context, app("NOBODY"), on=ON)
+    store_firm(engine, "F1")
+    with pytest.raises(DecisionServiceError, match="product_code: unknown product code"):
+        score(engine, context, app(product="NO-SUCH"), on=ON)
+    empty = DecisionContext(default_catalog(), InMemoryModelStore(), default_decision_rules())
+    with pytest.raises(DecisionServiceError, match="model train"):
+        score(engine, empty, app(), on=ON)
+    assert list_decisions(engine) == []
+
+
+def test_offers_log_every_products_decision_ranked(
+    engine: Engine, context: DecisionContext
+) -> None:
+    store_firm(engine, "F1")
+    ranked = offers(engine, context, app(product=None), on=ON)
+    codes = [item.decision.product_code for item in ranked]
+    assert len(codes) == len(default_catalog().for_sector("industry", ON))
+    assert [item.record.sequence for item in ranked] == list(range(1, len(ranked) + 1))
+    outcomes = [item.decision.outcome.value for item in ranked]
+    assert outcomes[0] == "approve"
+    assert outcomes == sorted(outcomes, key=["approve", "refer", "decline"].index)
+    assert len(list_decisions(engine, entity_id="F1", limit=100)) == len(ranked)
+
+
+def test_batch_equals_one_by_one_and_declines_a_borrower_without_account(
+    engine: Engine, context: DecisionContext
+) -> None:
+    store_firm(engine, "F1")
+    store_firm(engine, "F2", previous_intensity=0.80)  # intensity rose 16%
+    apps = [app("F1"), app("F2", "BOC-QZ-CEL"), app("F3"), app("F2", "ICBC-QZ-IND-CRL")]
+    batch = score_batch(engine, context, apps, on=ON)
+    with_account = [0, 1, 3]
+    single = [score(engine, context, apps[i], on=ON) for i in with_account]
+    assert [batch[i].payload for i in with_account] == [s.payload for s in single]
+    assert [b.record.sequence for b in batch] == [1, 2, 3, 4]
+    assert batch[2].decision.codes()[:2] == ("E03", "C10")  # F3 has no account: declined
+    assert verify_log(engine).records_checked == 7
+
+
+def _seed_log(engine: Engine, context: DecisionContext, n: int = 6) -> None:
+    store_firm(engine, "F1")
+    score_batch(engine, context, [app(application_id=f"A{i}") for i in range(n)], on=ON)
+    assert verify_log(engine).intact
+
+
+def _payload_of(engine: Engine, sequence: int) -> dict[str, Any]:
+    with engine.connect() as conn:
+        value = conn.execute(
+            text("SELECT payload FROM decision_log WHERE sequence = :s"), {"s": sequence}
+        ).scalar_one()
+    parsed: dict[str, Any] = json.loads(value)
+    return parsed
+
+
+TAMPERING = {
+    "payload field": (
+        "UPDATE decision_log SET payload = :p WHERE sequence = 3",
+        3,
+        Problem.HASH_MISMATCH,
+    ),
+    "deleted row": ("DELETE FROM decision_log WHERE sequence = 3", 4, Problem.SEQUENCE_GAP),
+    "search column": (
+        "UPDATE decision_log SET outcome = 'decline' WHERE sequence = 5",
+        5,
+        Problem.FIELD_MISMATCH,
+    ),
+    "prev hash": (
+        "UPDATE decision_log SET prev_hash = record_hash WHERE sequence = 2",
+        2,
+        Problem.HASH_MISMATCH,
+    ),
+}
+
+
+@pytest.mark.parametrize("how", list(TAMPERING))
+def test_tampering_with_a_stored_record_is_found_naming_it(
+    engine: Engine, context: DecisionContext, how: str
+) -> None:
+    _seed_log(engine, context)
+    sql, sequence, problem = TAMPERING[how]
+    changed = _payload_of(engine, 3)
+    changed["terms"]["final_rate_pct"] = "2.10"
+    with engine.begin() as conn:
+        conn.execute(text(sql), {"p": json.dumps(changed, sort_keys=True, separators=(",", ":"))})
+    report = verify_log(engine)
+    assert not report.intact
+    assert report.first_broken is not None
+    assert (report.first_broken.sequence, report.first_broken.problem) == (sequence, problem)
+    assert report.head_sequence < sequence  # intact up to the record before the break
+
+
+def test_reordered_rows_are_found(engine: Engine, context: DecisionContext) -> None:
+    _seed_log(engine, context)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE decision_log SET sequence = 1000 WHERE sequence = 2"))
+        conn.execute(text("UPDATE decision_log SET sequence = 2 WHERE sequence = 4"))
+        conn.execute(text("UPDATE decision_log SET sequence = 4 WHERE sequence = 1000"))
+    broken = verify_log(engine).first_broken
+    assert broken is not None
+    assert (broken.sequence, broken.problem) == (2, Problem.HASH_MISMATCH)
+
+
+def test_a_cut_tail_is_found_against_the_head_noted_before(
+    engine: Engine, context: DecisionContext
+) -> None:
+    _seed_log(engine, context)
+    before = verify_log(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM decision_log WHERE sequence >= 5"))
+    assert verify_log(engine).intact
+    report = verify_log(engine, expected_head=(before.head_sequence, before.head_hash))
+    assert report.first_broken is not None
+    assert report.first_broken.problem is Problem.HEAD_MISMATCH
+
+
+def test_concurrent_appenders_build_one_unbroken_chain(engine: Engine) -> None:
+    writers, per_writer = 4, 15
+    errors: list[BaseException] = []
+
+    def write(w: int) -> None:
+        log = SqlDecisionLog(engine)
+        try:
+            for i in range(per_writer):
+                payload = {"application_id": f"W{w}-{i}", "entity_id": f"E{w}", "outcome": "refer"}
+                log.append([payload, {**payload, "product_code": "X"}], created_at=NOW)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = verify_log(engine)
+    assert report.intact
+    assert report.records_checked == writers * per_writer * 2
+    # each append's two records are adjacent: no writer slipped in between
+    records = list(SqlDecisionLog(engine).records())
+    for first, second in zip(records[::2], records[1::2], strict=True):
+        assert second.application_id == first.application_id
