@@ -1,4 +1,9 @@
-"""Carbon accounts of industrial firms and energy producers: emissions -> intensity -> grade.
+"""Carbon accounts of all sectors but residents: emissions -> intensity -> grade.
+
+Industrial firms and energy producers are accounted from energy totals and activity
+denominators; buildings, road transport firms and farms carry a sector input
+(:attr:`AccountInput.sector_data`) whose method (:mod:`accounting.sectors`) adds non-energy lines,
+sinks and its own intensity metrics (see :mod:`accounting.account_sectors`).
 
 :func:`compute_accounts` computes many accounts with the vectorised primitives
 (:func:`accounting.emissions.emissions_batch`, :func:`accounting.grading.grade_batch`,
@@ -11,12 +16,18 @@ Intensity metrics and the primary (graded) metric per sector: :mod:`accounting.i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from accounting.account_render import account_to_dict
+from accounting.account_sectors import (
+    benchmark_group,
+    sector_results,
+    with_sector_lines,
+    with_sector_reasons,
+)
 from accounting.benchmarks import BenchmarkSet, aggregate_intensity_by_group
 from accounting.emissions import (
     ACCOUNTING_UNIT,
@@ -42,6 +53,8 @@ from accounting.intensity import (
     compute_intensities,
 )
 from accounting.quality import quality_tier
+from accounting.sector_lines import SectorResult
+from accounting.sectors import SectorData, SectorParameters, check_sector_data, sector_energy
 from accounting.vocab import Sector
 
 __all__ = [
@@ -56,13 +69,18 @@ __all__ = [
     "Intensity",
     "Period",
     "Product",
+    "SectorData",
+    "SectorResult",
     "account_to_dict",
     "compute_account",
     "compute_accounts",
     "compute_intensities",
 ]
 
-SUPPORTED_SECTORS: frozenset[Sector] = frozenset({Sector.INDUSTRY, Sector.ENERGY})
+SUPPORTED_SECTORS: frozenset[Sector] = frozenset(
+    {Sector.INDUSTRY, Sector.ENERGY, Sector.BUILDING, Sector.TRANSPORT, Sector.AGRICULTURE}
+)
+"""Sectors :func:`compute_accounts` accounts (residents have their own path)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +169,8 @@ class AccountInput:
     metered: bool = False
     received_intervals: int | None = None
     expected_intervals: int | None = None
+    sector_data: SectorData | None = None
+    """The sector input of a building, transport or agriculture account (None otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +194,8 @@ class CarbonAccountResult:
     regional_intensity: float | None
     previous_intensity: float | None
     grading_version: str
+    sector: SectorResult | None = None
+    """The sector method's part (lines, sinks, net, labels...), None for industry and energy."""
 
 
 def compute_accounts(
@@ -183,6 +205,7 @@ def compute_accounts(
     *,
     benchmark_set: BenchmarkSet | None = None,
     regional_from_population: bool = False,
+    sector_parameters: SectorParameters | None = None,
 ) -> list[CarbonAccountResult]:
     """Compute and grade many accounts; grading and data quality run vectorised.
 
@@ -193,20 +216,30 @@ def compute_accounts(
     regional_from_population
         For inputs without a regional intensity, use Σ emissions ÷ Σ denominator of the inputs
         sharing the entity's region and primary metric.
+    sector_parameters
+        Sector method data; None uses the packaged files (only read when a sector input exists).
     """
     for item in inputs:
         if item.entity.sector not in SUPPORTED_SECTORS:
             raise ValueError(f"sector {item.entity.sector.value!r} is not supported yet")
+        check_sector_data(item.entity.sector, item.sector_data)
     emissions = _emissions_all(inputs, factor_set)
+    sectors = sector_results(inputs, [e.emissions for e in emissions], sector_parameters)
+    emissions = [
+        replace(e, emissions=with_sector_lines(e.emissions, s))
+        for e, s in zip(emissions, sectors, strict=True)
+    ]
     intensities = [
-        compute_intensities(i.entity.sector, e.emissions.total_tco2e, i.activity)
-        for i, e in zip(inputs, emissions, strict=True)
+        s.intensity
+        if s is not None
+        else compute_intensities(i.entity.sector, e.emissions.total_tco2e, i.activity)
+        for i, e, s in zip(inputs, emissions, sectors, strict=True)
     ]
     benchmarks = [
-        _benchmark(i, m.primary.metric, benchmark_set)
-        for i, m in zip(inputs, intensities, strict=True)
+        _benchmark(i, m.primary.metric, benchmark_set, s)
+        for i, m, s in zip(inputs, intensities, sectors, strict=True)
     ]
-    regional = _regional(inputs, emissions, intensities, regional_from_population)
+    regional = _regional(inputs, intensities, regional_from_population)
     batch = _grade_all(inputs, intensities, benchmarks, regional, grading)
     tiers = quality_tier(
         batch.completeness, np.array([i.metered for i in inputs], dtype=bool), grading.quality
@@ -216,12 +249,13 @@ def compute_accounts(
             item,
             emissions[j],
             intensities[j],
-            grade_at(batch, j, grading),
+            with_sector_reasons(grade_at(batch, j, grading), sectors[j]),
             int(tiers[j]),
             benchmarks[j],
             _opt(regional[j]),
             factor_set,
             grading,
+            sectors[j],
         )
         for j, item in enumerate(inputs)  # assembling result objects, one per entity
     ]
@@ -251,9 +285,16 @@ def compute_account(
     grading: GradingConfig,
     *,
     benchmark_set: BenchmarkSet | None = None,
+    sector_parameters: SectorParameters | None = None,
 ) -> CarbonAccountResult:
     """Compute and grade one account (see :func:`compute_accounts`)."""
-    return compute_accounts([item], factor_set, grading, benchmark_set=benchmark_set)[0]
+    return compute_accounts(
+        [item],
+        factor_set,
+        grading,
+        benchmark_set=benchmark_set,
+        sector_parameters=sector_parameters,
+    )[0]
 
 
 def _emissions_all(inputs: Sequence[AccountInput], factor_set: FactorSet) -> list[_EntityEmissions]:
@@ -296,7 +337,7 @@ def _energy_lines(item: AccountInput, factor_set: FactorSet) -> tuple[EnergyLine
             to_accounting_quantity(t, factor_set),
             ACCOUNTING_UNIT[t.energy_type],
         )
-        for t in item.energy  # a handful of totals per entity
+        for t in (*item.energy, *sector_energy(item.sector_data))  # a handful per entity
     )
 
 
@@ -314,12 +355,14 @@ def _opt(value: float) -> float | None:
 
 
 def _benchmark(
-    item: AccountInput, metric: str, benchmark_set: BenchmarkSet | None
+    item: AccountInput,
+    metric: str,
+    benchmark_set: BenchmarkSet | None,
+    sector: SectorResult | None,
 ) -> BenchmarkRef | None:
     if item.benchmark is not None or benchmark_set is None:
         return item.benchmark
-    e = item.entity
-    found = benchmark_set.lookup(e.sector.value, e.industry_code, e.region, metric)
+    found = benchmark_set.lookup(*benchmark_group(item.entity, sector), metric)
     if found is None:
         return None
     return BenchmarkRef(found.value, found.version, found.source, metric, found.level, found.n)
@@ -327,7 +370,6 @@ def _benchmark(
 
 def _regional(
     inputs: Sequence[AccountInput],
-    emissions: list[_EntityEmissions],
     intensities: list[Intensity],
     from_population: bool,
 ) -> np.ndarray:
@@ -337,7 +379,12 @@ def _regional(
     groups = [
         f"{i.entity.region}|{m.primary.metric}" for i, m in zip(inputs, intensities, strict=True)
     ]
-    totals = [e.emissions.total_tco2e for e in emissions]
+    # the numerator of each primary metric (emissions for industry; kgCO2 annualised net of
+    # sinks for buildings, kgCO2 x 100 for transport...), so the aggregate is in the same unit
+    totals = [
+        np.nan if m.primary.value is None else m.primary.value * (m.primary.denominator or 0.0)
+        for m in intensities
+    ]
     dens = _floats([m.primary.denominator for m in intensities])
     computed = aggregate_intensity_by_group(groups, totals, dens)
     return np.where(np.isnan(given), computed, given)
@@ -353,6 +400,7 @@ def _result(
     regional: float | None,
     factor_set: FactorSet,
     grading: GradingConfig,
+    sector: SectorResult | None,
 ) -> CarbonAccountResult:
     quality = DataQuality(
         item.completeness, tier, item.metered, item.received_intervals, item.expected_intervals
@@ -374,4 +422,5 @@ def _result(
         regional_intensity=regional,
         previous_intensity=item.previous_intensity,
         grading_version=grading.version,
+        sector=sector,
     )

@@ -6,7 +6,9 @@ money (Decimal) as strings so no digit is lost, missing numbers as null.
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,7 @@ from accounting.energy import EnergyType
 if TYPE_CHECKING:
     from accounting.account import Activity, CarbonAccountResult, Intensity
     from accounting.grading import Grade
+    from accounting.sector_lines import SectorResult
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -28,9 +31,24 @@ def _num(value: float | None) -> float | None:
 
 
 def account_to_dict(account: CarbonAccountResult) -> dict[str, Any]:
-    """The account as a JSON-ready dict (what ``account calc --json`` prints and the DB stores)."""
+    """The account as a JSON-ready dict (what ``account calc --json`` prints and the DB stores).
+
+    Sector accounts (buildings, transport, agriculture) add ``emissions_tco2e.by_source`` (energy
+    types and non-energy lines, sinks negative), ``emissions_tco2e.net`` and a ``sector`` block;
+    it is None for industry and energy producers.
+    """
     e = account.entity
     em = account.emissions
+    emissions: dict[str, Any] = {
+        "total": em.total_tco2e,
+        "scope1": em.scope1_tco2e,
+        "scope2": em.scope2_tco2e,
+        "by_energy": dict(em.by_energy_tco2e),
+        "by_meter": dict(account.emissions_by_meter_tco2e),
+    }
+    if account.sector is not None:
+        emissions["by_source"] = _by_source(em.by_energy_tco2e, account.sector)
+        emissions["net"] = em.total_tco2e - account.sector.sinks_tco2e
     return {
         "entity": {
             "id": e.id,
@@ -54,13 +72,7 @@ def account_to_dict(account: CarbonAccountResult) -> dict[str, Any]:
             "inputs": [asdict(line) for line in account.energy_lines],
         },
         "purchased_electricity_kwh": em.purchased_electricity_kwh,
-        "emissions_tco2e": {
-            "total": em.total_tco2e,
-            "scope1": em.scope1_tco2e,
-            "scope2": em.scope2_tco2e,
-            "by_energy": dict(em.by_energy_tco2e),
-            "by_meter": dict(account.emissions_by_meter_tco2e),
-        },
+        "emissions_tco2e": emissions,
         "intensity": _intensity(account.intensity),
         "grade": _grade(account.grade),
         "data_quality": asdict(account.data_quality),
@@ -71,6 +83,27 @@ def account_to_dict(account: CarbonAccountResult) -> dict[str, Any]:
         "regional_intensity": _num(account.regional_intensity),
         "previous_intensity": _num(account.previous_intensity),
         "grading_version": account.grading_version,
+        "sector": None if account.sector is None else _sector(account.sector),
+    }
+
+
+def _by_source(by_energy: Mapping[str, float], sector: SectorResult) -> dict[str, float]:
+    out = dict(by_energy)
+    for line in sector.lines:
+        out[line.key] = out.get(line.key, 0.0) + line.tco2e
+    return out
+
+
+def _sector(sector: SectorResult) -> dict[str, Any]:
+    return {
+        "sector": sector.sector.value,
+        "method_version": sector.method_version,
+        "benchmark_group": list(sector.benchmark_group),
+        "labels": list(sector.labels),
+        "non_energy_tco2e": sector.non_energy_tco2e,
+        "sinks_tco2e": sector.sinks_tco2e,
+        "lines": [asdict(line) for line in sector.lines],
+        "details": json.loads(json.dumps(dict(sector.details))),
     }
 
 

@@ -3,8 +3,8 @@
 Input: one self-contained JSON document (no database)::
 
     {
-      "entity": {"id", "name", "sector": "industry"|"energy", "industry_code", "region",
-                 "grid_region"?},
+      "entity": {"id", "name", "sector": "industry"|"energy"|"building"|"transport"|"agriculture",
+                 "industry_code", "region", "grid_region"?},
       "period": {"start": "2024-01-01", "end": "2024-12-31"},       # local dates, inclusive
       "energy": [{"type", "unit", "quantity", "meter"?, "steam_enthalpy_kj_per_kg"?}, ...],
       "readings": [{"meter", "type", "unit", "interval_start", "quantity"}, ...],
@@ -12,8 +12,14 @@ Input: one self-contained JSON document (no database)::
                    "products"?: [{"name", "unit", "quantity"}],
                    "electricity_supplied_mwh"?, "heat_supplied_gj"?},
       "benchmark"?: {"value" | "industry_average_intensity", "source"?, "version"?},
-      "regional_intensity"?: number, "previous"?: {"intensity"}, "factor_set"?: "CN-2023"
+      "regional_intensity"?: number, "previous"?: {"intensity"}, "factor_set"?: "CN-2023",
+      "building"? | "transport"? | "agriculture"?: {...}            # the sector's section
     }
+
+A building, transport or agriculture account needs its sector's section (and no other; see
+:mod:`accounting.calc_sectors` for the fields); ``activity`` is then optional (value added and
+output value still count: output value is the denominator of a farm's per-10k-yuan intensity),
+and a farm may have no energy at all.
 
 ``energy`` (declared totals) and/or ``readings`` (15-minute interval values, summed per meter)
 must be given; a type may not appear in both. Reading timestamps are ISO 8601; naive ones are
@@ -46,12 +52,21 @@ from accounting.account import (
     compute_intensities,
 )
 from accounting.calc_readings import CALC_TIMEZONE, CalcInputError, sum_readings
+from accounting.calc_sectors import (
+    SECTION_SCHEMAS,
+    AgricultureSchema,
+    BuildingSchema,
+    TransportSchema,
+    sector_data_from_section,
+    sector_issues,
+)
 from accounting.emissions import EnergyTotal
 from accounting.energy import ACCEPTED_UNITS, EnergyType
 from accounting.factors import FactorSet, FactorSetError, FactorSetRegistry
 from accounting.grading import GradingConfig
 from accounting.quality import completeness
 from accounting.schema_errors import flatten_messages
+from accounting.sectors import SectorData, default_sector_parameters, primary_metric
 from accounting.vocab import Sector
 
 # --------------------------------------------------------------------------- schemas
@@ -145,16 +160,24 @@ class _CalcSchema(Schema):
     period = fields.Nested(_PeriodSchema, required=True)
     energy = fields.List(fields.Nested(_EnergySchema), load_default=list)
     readings = fields.Raw(load_default=list)
-    activity = fields.Nested(_ActivitySchema, required=True)
+    activity = fields.Nested(_ActivitySchema, load_default=None)
     benchmark = fields.Nested(_BenchmarkSchema, load_default=None)
     regional_intensity = fields.Float(load_default=None, validate=_POSITIVE)
     previous = fields.Nested(_PreviousSchema, load_default=None)
     factor_set = fields.Str(load_default=None, validate=validate.Length(min=1, max=64))
+    building = fields.Nested(BuildingSchema, load_default=None)
+    transport = fields.Nested(TransportSchema, load_default=None)
+    agriculture = fields.Nested(AgricultureSchema, load_default=None)
 
     @validates_schema
     def _some_energy(self, data: dict[str, Any], **_: Any) -> None:
         if not isinstance(data.get("readings", []), list):
             raise ValidationError("must be a list of readings", "readings")
+        sector = data["entity"]["sector"] if "entity" in data else None
+        if sector in (Sector.INDUSTRY.value, Sector.ENERGY.value) and data.get("activity") is None:
+            raise ValidationError("Missing data for required field.", "activity")
+        if sector == Sector.AGRICULTURE.value:
+            return
         if not data.get("energy") and not data.get("readings"):
             raise ValidationError("give energy totals or readings (at least one entry)", "energy")
 
@@ -193,21 +216,50 @@ def run_calc(
     declared = _declared(data["energy"], factor_set)
     metered, received, expected = sum_readings(data["readings"], period)
     _no_type_in_both(data["energy"], metered)
-    activity = _activity(data["activity"])
+    activity = Activity() if data["activity"] is None else _activity(data["activity"])
+    energy_types = {t.energy_type for t in (*metered, *declared)}
+    sector_data = _sector_section(data, entity.sector, period, energy_types)
     item = AccountInput(
         entity=entity,
         period=period,
         energy=(*metered, *declared),
         activity=activity,
-        benchmark=_benchmark(data["benchmark"], entity.sector, activity),
+        benchmark=_benchmark(data["benchmark"], entity.sector, activity, sector_data),
         regional_intensity=data["regional_intensity"],
         previous_intensity=None if data["previous"] is None else data["previous"]["intensity"],
         completeness=float(completeness(received, expected)) if metered else 1.0,
         metered=bool(metered),
         received_intervals=received if metered else None,
         expected_intervals=expected if metered else None,
+        sector_data=sector_data,
     )
     return compute_account(item, factor_set, grading)
+
+
+def _sector_section(
+    data: Mapping[str, Any], sector: Sector, period: Period, energy_types: set[EnergyType]
+) -> SectorData | None:
+    """The sector input of the document: its section must match the entity's sector."""
+    for other in SECTION_SCHEMAS:
+        if other is not sector and data[other.value] is not None:
+            raise CalcInputError(
+                other.value, f"only for the {other.value} sector (entity.sector is {sector.value})"
+            )
+    if sector not in SECTION_SCHEMAS:
+        return None
+    section = data[sector.value]
+    if section is None:
+        raise CalcInputError(sector.value, f"required for a {sector.value} account")
+    sector_data = sector_data_from_section(sector, section)
+    issues = sector_issues(
+        sector_data,
+        days=period.days,
+        energy_types=energy_types,
+        params=default_sector_parameters(),
+    )
+    if issues:
+        raise CalcInputError(*issues[0])
+    return sector_data
 
 
 def _choose_factor_set(
@@ -274,12 +326,19 @@ def _activity(data: Mapping[str, Any]) -> Activity:
 
 
 def _benchmark(
-    data: Mapping[str, Any] | None, sector: Sector, activity: Activity
+    data: Mapping[str, Any] | None,
+    sector: Sector,
+    activity: Activity,
+    sector_data: SectorData | None,
 ) -> BenchmarkRef | None:
     if data is None:
         return None
     value = data.get("value", data.get("industry_average_intensity"))
-    metric = compute_intensities(sector, 0.0, activity).primary.metric
+    metric = (
+        compute_intensities(sector, 0.0, activity).primary.metric
+        if sector_data is None
+        else primary_metric(sector_data, activity)
+    )
     return BenchmarkRef(float(value), data["version"], data["source"], metric)
 
 

@@ -27,6 +27,10 @@ class EnergyType(StrEnum):
     GASOLINE = "gasoline"
     FUEL_OIL = "fuel_oil"
     LPG = "lpg"
+    CNG = "cng"
+    """Compressed natural gas (vehicle fuel), m3 at standard conditions."""
+    LNG = "lng"
+    """Liquefied natural gas (vehicle fuel), t."""
     RENEWABLE_SELF_CONSUMED = "renewable_self_consumed"
     """On-site PV or wind generation consumed on site, kWh (zero-carbon)."""
     RENEWABLE_EXPORTED = "renewable_exported"
@@ -52,6 +56,8 @@ FUELS: frozenset[EnergyType] = frozenset(
         EnergyType.GASOLINE,
         EnergyType.FUEL_OIL,
         EnergyType.LPG,
+        EnergyType.CNG,
+        EnergyType.LNG,
     }
 )
 
@@ -66,6 +72,8 @@ NATIVE_UNIT: dict[EnergyType, str] = {
     EnergyType.GASOLINE: "t",
     EnergyType.FUEL_OIL: "t",
     EnergyType.LPG: "t",
+    EnergyType.CNG: "m3",
+    EnergyType.LNG: "t",
     EnergyType.RENEWABLE_SELF_CONSUMED: "kWh",
     EnergyType.RENEWABLE_EXPORTED: "kWh",
 }
@@ -75,12 +83,14 @@ ACCEPTED_UNITS: dict[EnergyType, frozenset[str]] = {
 } | {
     EnergyType.ELECTRICITY: frozenset({"kWh", "MWh"}),
     EnergyType.NATURAL_GAS: frozenset({"m3", "10^4 m3"}),
+    EnergyType.CNG: frozenset({"m3", "10^4 m3"}),
 }
 """Units a quantity may be given in; :func:`to_native` converts them."""
 
 _SCALE_TO_NATIVE: dict[tuple[EnergyType, str], float] = {
     (EnergyType.ELECTRICITY, "MWh"): 1000.0,
     (EnergyType.NATURAL_GAS, "10^4 m3"): 10_000.0,
+    (EnergyType.CNG, "10^4 m3"): 10_000.0,
 }
 
 

@@ -10,6 +10,17 @@ Metric codes are stable (they key benchmarks):
   two products is assumed, and producers of both are benchmarked against each other on this
   metric). Value added, if given, also yields the per-10k-yuan metric and the carbon label.
 
+Sector metrics (the sector modules compute them; codes key the sector benchmarks):
+
+- buildings (GB/T 51366 operation stage): ``kgco2_per_m2_year`` (primary: annualised, net of the
+  green-space sink, weather-normalised when degree days are given) and
+  ``kgco2_per_m2_year_unadjusted`` (the same before weather normalisation);
+- road transport: ``kgco2_per_100_tkm`` (freight, primary for freight firms) and
+  ``kgco2_per_100_pkm`` (passenger, primary for passenger firms);
+- agriculture and forestry (gross emissions, energy plus CH4/N2O in CO2e): ``tco2e_per_head``
+  (primary when livestock is kept), ``tco2e_per_ha`` (primary otherwise, when an area is given)
+  and ``tco2e_per_10k_yuan_output``; the net figure (emissions − sinks) is reported beside them.
+
 A metric whose denominator is missing or not positive has value None (never a division by 0).
 """
 
@@ -29,6 +40,13 @@ PER_MWH = "tco2_per_mwh_supplied"
 PER_GJ_HEAT = "tco2_per_gj_heat_supplied"
 PER_MWH_EQ = "tco2_per_mwh_equivalent_supplied"
 PRODUCT_PREFIX = "tco2_per_product:"
+BUILDING_PER_M2 = "kgco2_per_m2_year"
+BUILDING_PER_M2_UNADJUSTED = "kgco2_per_m2_year_unadjusted"
+FREIGHT_PER_100_TKM = "kgco2_per_100_tkm"
+PASSENGER_PER_100_PKM = "kgco2_per_100_pkm"
+AGRI_PER_HEAD = "tco2e_per_head"
+AGRI_PER_HA = "tco2e_per_ha"
+AGRI_PER_OUTPUT = "tco2e_per_10k_yuan_output"
 
 METRIC_UNITS: dict[str, str] = {
     VALUE_ADDED: "tCO2/10k yuan",
@@ -36,6 +54,13 @@ METRIC_UNITS: dict[str, str] = {
     PER_MWH: "tCO2/MWh",
     PER_GJ_HEAT: "tCO2/GJ",
     PER_MWH_EQ: "tCO2/MWh-eq",
+    BUILDING_PER_M2: "kgCO2/(m2 a)",
+    BUILDING_PER_M2_UNADJUSTED: "kgCO2/(m2 a)",
+    FREIGHT_PER_100_TKM: "kgCO2/100 t-km",
+    PASSENGER_PER_100_PKM: "kgCO2/100 p-km",
+    AGRI_PER_HEAD: "tCO2e/head",
+    AGRI_PER_HA: "tCO2e/ha",
+    AGRI_PER_OUTPUT: "tCO2e/10k yuan",
 }
 
 
@@ -87,6 +112,25 @@ def _ratio_metric(
 ) -> IntensityMetric:
     value = total / den if den is not None and den > 0 else None
     return IntensityMetric(metric, value, unit, den, den_unit)
+
+
+def sector_metric(
+    metric: str, numerator: float, denominator: float | None, denominator_unit: str
+) -> IntensityMetric:
+    """``numerator ÷ denominator`` as metric ``metric`` (unit from :data:`METRIC_UNITS`).
+
+    The caller scales the numerator to the metric's unit (e.g. kgCO2 x 100 for per 100 t-km);
+    the value is None where the denominator is missing or not positive.
+    """
+    return _ratio_metric(metric, numerator, denominator, denominator_unit, METRIC_UNITS[metric])
+
+
+def value_added_metric(total_tco2e: float, activity: Activity) -> IntensityMetric | None:
+    """tCO2 per 10k yuan value added (the carbon label's intensity), if value added is given."""
+    va = activity.value_added_10k_yuan
+    if va is None:
+        return None
+    return _ratio_metric(VALUE_ADDED, total_tco2e, float(va), "10k yuan", METRIC_UNITS[VALUE_ADDED])
 
 
 def compute_intensities(sector: Sector, total_tco2e: float, activity: Activity) -> Intensity:

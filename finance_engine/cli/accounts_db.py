@@ -88,8 +88,11 @@ def run_lines(run: AccountRun) -> list[str]:
     for sector, colours in run.colours.items():
         parts = ", ".join(f"{c} {n}" for c, n in colours.items())
         grades = ", ".join(f"{g}: {n}" for g, n in run.grades.get(sector, {}).items())
-        lines.append(f"  {sector:<10} colours: {parts}")
-        lines.append(f"  {'':<10} grades:  {grades}")
+        lines.append(f"  {sector:<12} colours: {parts}")
+        lines.append(f"  {'':<12} grades:  {grades}")
+        labels = ", ".join(f"{k} {n}" for k, n in run.labels.get(sector, {}).items())
+        if labels:
+            lines.append(f"  {'':<12} labels:  {labels}")
     lines += [f"  skipped {s['entity']}: {s['reason']}" for s in run.skipped[:10]]
     if len(run.skipped) > 10:
         lines.append(f"  ... and {len(run.skipped) - 10} more skipped (see --json)")

@@ -58,7 +58,12 @@ def summary_lines(summary: DemoSummary, seconds: float) -> list[str]:
     """The demo's printed summary."""
     lines = [
         f"synthetic city (seed {summary.seed}, scale {summary.scale}, year {summary.year}): "
-        f"{summary.entities} entities, {summary.meters} meters",
+        f"{summary.entities} firms and energy producers, {summary.meters} meters",
+        *(
+            f"  + {sector}: {row['entities']} entities, {row['meters']} meters, "
+            f"{row['readings']:,} readings"
+            for sector, row in summary.sectors.items()
+        ),
         f"ingest: {summary.readings:,} readings -> {summary.accepted:,} stored, "
         f"{summary.duplicates:,} duplicates ignored, {summary.rejected:,} rejected"
         + (f" ({_reasons(summary.rejection_reasons)})" if summary.rejection_reasons else ""),

@@ -1,4 +1,4 @@
-"""CLI commands: ``ingest readings FILE`` and ``ingest meters FILE``."""
+"""CLI commands: ``ingest readings FILE``, ``ingest meters FILE``, ``ingest activity FILE``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from finance_engine.cli.common import (
     json_option,
     progress_enabled,
 )
+from finance_engine.services.activity import read_activity_file, store_activity
 from finance_engine.services.ingest import (
     BatchReport,
     Progress,
@@ -144,6 +145,31 @@ def meters_command(file: Path, as_json: bool) -> None:
         echo_json(result)
     else:
         click.echo(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.items()))
+
+
+@ingest_group.command("activity")
+@click.argument("file", type=_FILE)
+@click.option("--replace", is_flag=True, help="Correct stored records that differ.")
+@json_option
+def activity_command(file: Path, replace: bool, as_json: bool) -> None:
+    """Store activity data (value added, output, sector data, declared energy) from JSON."""
+    context = get_context()
+    try:
+        records = read_activity_file(file)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    report = store_activity(context.engine(), records, replace=replace)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(
+            f"{report.records} records: {report.stored} stored, {report.replaced} replaced, "
+            f"{report.duplicates} duplicates, {len(report.rejected)} rejected"
+        )
+        for item in report.rejected[:20]:
+            click.echo(f"  record {item['record']}: {item['error']}")
+    if report.rejected and not (report.stored or report.replaced or report.duplicates):
+        raise UserError(f"{file.name}: every record was rejected")
 
 
 def register(cli: click.Group) -> None:

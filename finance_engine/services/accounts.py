@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from accounting.account import (
     account_to_dict,
     compute_accounts,
 )
-from accounting.benchmarks import BenchmarkSet, compute_benchmarks
+from accounting.benchmarks import BenchmarkSet
 from accounting.emissions import EnergyTotal
 from accounting.energy import EnergyType
 from accounting.intensity import Activity, Product
@@ -44,9 +44,22 @@ from finance_engine.services.reference import (
     record_factor_set,
     resolve_factor_set,
 )
+from finance_engine.services.sector_inputs import (
+    complete_benchmarks,
+    label_tally,
+    population_benchmarks,
+    stored_sector_data,
+    uncovered_sectors,
+)
 
-ACCOUNTED_SECTORS: tuple[Sector, ...] = (Sector.INDUSTRY, Sector.ENERGY)
-"""Sectors whose accounts this service computes (the others have their own methods)."""
+ACCOUNTED_SECTORS: tuple[Sector, ...] = (
+    Sector.INDUSTRY,
+    Sector.ENERGY,
+    Sector.BUILDING,
+    Sector.TRANSPORT,
+    Sector.AGRICULTURE,
+)
+"""Sectors whose accounts this service computes (residents have their own service)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,8 @@ class AccountRun:
     grades: dict[str, dict[str, int]] = field(default_factory=dict)
     """Sector -> carbon-efficiency grade (or 'none') -> number of accounts."""
     provisional: int = 0
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Sector -> sector label (carbon_neutral_farm, new_energy_fleet) -> number of accounts."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -79,6 +94,7 @@ class AccountRun:
             "skipped": self.skipped,
             "colours": self.colours,
             "grades": self.grades,
+            "labels": self.labels,
         }
 
 
@@ -102,10 +118,13 @@ def compute_period_accounts(
     benchmark: str | None = None,
     percentile: float = 50.0,
 ) -> AccountRun:
-    """Compute, grade and store the industry and energy accounts of ``period``.
+    """Compute, grade and store the accounts of ``period`` (all sectors but residents).
 
     ``benchmark`` is a stored benchmark version or a benchmark JSON file; without it the
-    benchmarks are the ``percentile`` of the period's own population per industry and region.
+    benchmarks are the ``percentile`` of the period's own population per benchmark group
+    (industry and region; building type and climate region; transport service type). Sectors the
+    given benchmark set has no value for are benchmarked against the period's population (the
+    stored benchmark version is then the merged set's).
     """
     with unit_of_work(engine) as session:
         fs = resolve_factor_set(session, settings, factor_set, period.start)
@@ -113,6 +132,10 @@ def compute_period_accounts(
         inputs, skipped = _inputs(session, settings, period)
         if benchmark is not None:
             bench = load_benchmarks(session, benchmark)
+            missing = uncovered_sectors(bench, inputs)
+            if missing:
+                population = _population_benchmarks(inputs, fs, grading, period, percentile)
+                bench = complete_benchmarks(bench, population, missing)
         else:
             bench = _population_benchmarks(inputs, fs, grading, period, percentile)
         results = (
@@ -136,6 +159,7 @@ def compute_period_accounts(
         colours=_tally(results, lambda r: r.grade.colour or "none"),
         grades=_tally(results, lambda r: str(r.grade.carbon_efficiency or "none")),
         provisional=sum(r.grade.provisional for r in results),
+        labels=label_tally(results),
     )
 
 
@@ -144,17 +168,8 @@ def _population_benchmarks(
 ) -> BenchmarkSet:
     """Benchmarks from a first, ungraded pass over the population's intensities."""
     first = compute_accounts(inputs, fs, grading) if inputs else []
-    return compute_benchmarks(
-        [r.entity.sector.value for r in first],
-        [r.entity.industry_code for r in first],
-        [r.entity.region for r in first],
-        [r.intensity.primary.metric for r in first],
-        [
-            float("nan") if r.intensity.primary.value is None else r.intensity.primary.value
-            for r in first
-        ],
-        period=f"{period.start.isoformat()}..{period.end.isoformat()}",
-        percentile=percentile,
+    return population_benchmarks(
+        first, f"{period.start.isoformat()}..{period.end.isoformat()}", percentile
     )
 
 
@@ -214,16 +229,20 @@ def _inputs(
         item = _input(entity, record, by_entity.get(entity.id, []), period, settings)
         if item.previous_intensity is None and entity.id in previous:
             item = _with_previous(item, previous[entity.id])
-        if not item.energy:
+        sector_data, why = stored_sector_data(
+            item.entity.sector, record.data, period.days, {t.energy_type for t in item.energy}
+        )
+        if why is not None:
+            skipped.append({"entity": entity.id, "reason": why})
+            continue
+        if not item.energy and item.entity.sector is not Sector.AGRICULTURE:
             skipped.append({"entity": entity.id, "reason": "no metered or declared energy"})
             continue
-        inputs.append(item)
+        inputs.append(replace(item, sector_data=sector_data))
     return inputs, skipped
 
 
 def _with_previous(item: AccountInput, value: float) -> AccountInput:
-    from dataclasses import replace
-
     return replace(item, previous_intensity=value)
 
 

@@ -1,5 +1,8 @@
 """Sector activity data per entity and period: the denominators of intensities.
 
+Records of buildings, transport firms and farms carry their sector's section (``building``,
+``transport``, ``agriculture``; fields in :mod:`accounting.calc_sectors`), stored with the record.
+
 Activity files are JSON (``{"activity": [record, ...]}``); each record is validated on its own
 so a bad record never takes good ones down with it. A record is keyed (entity, period): sending
 the same record again is a duplicate; a different record for a stored key is rejected unless
@@ -22,6 +25,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from accounting.calc import ActivitySchema, EnergySchema
+from accounting.calc_sectors import (
+    SECTION_SCHEMAS,
+    AgricultureSchema,
+    BuildingSchema,
+    TransportSchema,
+)
 from accounting.schema_errors import one_line
 from finance_engine.db import unit_of_work
 from finance_engine.models import ActivityData, Entity
@@ -48,6 +57,12 @@ class ActivityRecordSchema(ActivitySchema):
         load_default=None, allow_none=True, validate=validate.Range(min=0, min_inclusive=False)
     )
     """The primary intensity of the previous period, for the year-on-year dimension."""
+    building = fields.Nested(BuildingSchema, load_default=None)
+    """Building section (type, floor area, climate region, degree days...)."""
+    transport = fields.Nested(TransportSchema, load_default=None)
+    """Transport section (service, fleet, t-km or p-km...)."""
+    agriculture = fields.Nested(AgricultureSchema, load_default=None)
+    """Agriculture section (livestock, manure, rice, fertiliser, areas...)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,7 @@ def _data_part(rec: Mapping[str, Any]) -> dict[str, Any]:
                 "heat_supplied_gj": rec["heat_supplied_gj"],
                 "declared_energy": rec["declared_energy"],
                 "previous_intensity": rec["previous_intensity"],
+                **{s.value: rec[s.value] for s in SECTION_SCHEMAS if rec[s.value] is not None},
             },
             default=str,
         )

@@ -27,6 +27,7 @@ from finance_engine.services.accounts import AccountRun, compute_period_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.alerts import AlertView, list_alerts
 from finance_engine.services.demo_scoring import ScoringSummary, score_city
+from finance_engine.services.demo_sectors import add_sector_accounts
 from finance_engine.services.ingest import ingest_arrays, register_entities_and_meters
 from finance_engine.storage.registry import EntityRecord, MeterRecord
 from finance_engine.synth import City, build_city
@@ -55,6 +56,14 @@ class DemoSummary:
     run: AccountRun
     benchmark_file: Path
     scoring: ScoringSummary | None = None
+    sectors: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Buildings, transport firms and farms: entities, meters, readings, accepted, activity."""
+
+    @property
+    def all_entities(self) -> int:
+        """Entities of every sector in the demo."""
+        return self.entities + sum(s["entities"] for s in self.sectors.values())
+
     top_alerts: list[AlertView] = field(default_factory=list)
     rejection_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -66,6 +75,7 @@ class DemoSummary:
                 "scale": self.scale,
                 "year": self.year,
                 "entities": self.entities,
+                "all_entities": self.all_entities,
                 "meters": self.meters,
             },
             "ingest": {
@@ -79,6 +89,7 @@ class DemoSummary:
             "accounts": self.run.to_dict(),
             "benchmark_file": str(self.benchmark_file),
             "scoring": None if self.scoring is None else self.scoring.to_dict(),
+            "sectors": self.sectors,
             "top_alerts": [_alert_dict(a) for a in self.top_alerts],
         }
 
@@ -134,6 +145,7 @@ def run_demo(
             )
             reasons.update(r.field for r in report.rejected)
         store_activity(engine, _activity(city))
+        sectors = add_sector_accounts(engine, settings, seed=seed, scale=scale, year=year)
         bench_file = _publish_benchmarks(city, settings.instance_path)
         run = compute_period_accounts(
             engine,
@@ -161,6 +173,7 @@ def run_demo(
         top_alerts=top,
         rejection_reasons=dict(reasons),
         scoring=scoring,
+        sectors=sectors,
     )
 
 

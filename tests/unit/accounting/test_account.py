@@ -237,9 +237,9 @@ def test_incomplete_meter_data_makes_the_grade_provisional(
 
 
 def test_unsupported_sector_is_refused(cn2023: FactorSet, rules: GradingConfig) -> None:
-    building = _firm(entity=EntityRef("B1", "Tower", Sector.BUILDING))
-    with pytest.raises(ValueError, match="sector 'building' is not supported yet"):
-        compute_account(building, cn2023, rules)
+    resident = _firm(entity=EntityRef("R1", "A resident", Sector.RESIDENT))
+    with pytest.raises(ValueError, match="sector 'resident' is not supported yet"):
+        compute_account(resident, cn2023, rules)
 
 
 def test_account_dict_is_plain_json(cn2023: FactorSet, rules: GradingConfig) -> None:

@@ -171,7 +171,7 @@ def test_utc_and_local_timestamps_are_the_same_interval(
     ("change", "field"),
     [
         (lambda d: d["entity"].pop("industry_code"), "entity.industry_code"),
-        (lambda d: d["entity"].update(sector="building"), "entity.sector"),
+        (lambda d: d["entity"].update(sector="resident"), "entity.sector"),
         (lambda d: d["entity"].update(grid_region="zhejiang"), "entity.grid_region"),
         (lambda d: d.update(colour="green"), "colour"),
         (
