@@ -9,11 +9,26 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "FINANCE_ENGINE_"
+_NON_NEGATIVE = (
+    "api_max_body_bytes",
+    "ingest_max_body_bytes",
+    "rate_limit_per_minute",
+    "key_cache_ttl_s",
+    "idempotency_ttl_s",
+)
+_NUMBERS: dict[str, type[int] | type[float]] = {
+    "api_max_body_bytes": int,
+    "ingest_max_body_bytes": int,
+    "rate_limit_per_minute": int,
+    "key_cache_ttl_s": float,
+    "idempotency_ttl_s": int,
+}
 
 
 class ConfigError(ValueError):
@@ -50,6 +65,57 @@ class Settings:
     grid_region:
         Grid-factor region used when an entity names none (``FINANCE_ENGINE_GRID_REGION``,
         default ``national``, as in MEE enterprise reporting).
+    api_max_body_bytes:
+        Largest request body the API accepts, bytes (``FINANCE_ENGINE_API_MAX_BODY_BYTES``,
+        default 1 MiB); larger bodies get 413.
+    ingest_max_body_bytes:
+        Largest body of a reading-ingest request, bytes
+        (``FINANCE_ENGINE_INGEST_MAX_BODY_BYTES``, default 64 MiB).
+    rate_limit_per_minute:
+        Requests per minute one API key may make to one worker process
+        (``FINANCE_ENGINE_RATE_LIMIT_PER_MINUTE``, default 6000; 0 turns the limit off; a key
+        may carry its own).
+    key_cache_ttl_s:
+        Seconds a worker trusts a verified API key before reading it again
+        (``FINANCE_ENGINE_KEY_CACHE_TTL_S``, default 30): the most a revocation can lag.
+    idempotency_ttl_s:
+        Seconds a response stored under an ``Idempotency-Key`` is replayed
+        (``FINANCE_ENGINE_IDEMPOTENCY_TTL_S``, default 86400).
+    access_log:
+        Write one JSON line per request to stderr (``FINANCE_ENGINE_ACCESS_LOG``, default on;
+        ``0`` turns it off).
+    reports_dir:
+        Where issued reports are stored (``FINANCE_ENGINE_REPORTS_DIR``, default
+        ``<instance>/reports``); see :attr:`reports_path`.
+    report_issuer:
+        Issuer named on reports (``FINANCE_ENGINE_REPORT_ISSUER``).
+    report_verify_url:
+        Verification address printed on reports and in their QR code; the verification code is
+        appended (``FINANCE_ENGINE_REPORT_VERIFY_URL``).
+    report_font, report_font_index:
+        CJK TrueType font (``.ttf``/``.ttc``) and sub-font index to embed
+        (``FINANCE_ENGINE_REPORT_FONT``, ``FINANCE_ENGINE_REPORT_FONT_INDEX``); default: found by
+        :func:`reports.fonts.locate_cjk_font`.
+    report_validity_days:
+        Days a report stays valid after issue (``FINANCE_ENGINE_REPORT_VALIDITY_DAYS``, 90).
+    report_base_limit_yuan:
+        Base credit limit the indicative limits on a report multiply, yuan
+        (``FINANCE_ENGINE_REPORT_BASE_LIMIT_YUAN``, default 1,000,000).
+    signing_pkcs12, signing_passphrase:
+        PKCS#12 file with the report-signing key and certificate chain
+        (``FINANCE_ENGINE_SIGNING_PKCS12``) and its passphrase
+        (``FINANCE_ENGINE_SIGNING_PASSPHRASE``, never printed).
+    signing_key, signing_cert:
+        PEM private key and PEM certificate (chain) instead of PKCS#12
+        (``FINANCE_ENGINE_SIGNING_KEY``, ``FINANCE_ENGINE_SIGNING_CERT``). With neither set, the
+        development key of ``finance-engine init`` under ``<instance>/keys`` is used (refused in
+        production).
+    trust_roots:
+        PEM file of the certificates verification trusts (``FINANCE_ENGINE_TRUST_ROOTS``);
+        default the development CA under ``<instance>/keys`` (not in production).
+    tsa_url:
+        RFC 3161 timestamp authority; set, reports are signed PAdES B-T, else B-B
+        (``FINANCE_ENGINE_TSA_URL``).
     """
 
     instance_path: Path = field(default_factory=lambda: Path("var").resolve())
@@ -60,6 +126,25 @@ class Settings:
     factor_set_dir: Path | None = None
     default_factor_set: str = ""
     grid_region: str = "national"
+    api_max_body_bytes: int = 1 << 20
+    ingest_max_body_bytes: int = 64 << 20
+    rate_limit_per_minute: int = 6000
+    key_cache_ttl_s: float = 30.0
+    idempotency_ttl_s: int = 86_400
+    access_log: bool = True
+    reports_dir: Path | None = None
+    report_issuer: str = "finance-engine (synthetic Quzhou carbon-account platform)"
+    report_verify_url: str = "http://localhost:8000/api/v1/reports/verify/"
+    report_font: Path | None = None
+    report_font_index: int = 0
+    report_validity_days: int = 90
+    report_base_limit_yuan: Decimal = Decimal("1000000")
+    signing_pkcs12: Path | None = None
+    signing_passphrase: str = field(default="", repr=False)
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
+    trust_roots: Path | None = None
+    tsa_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -75,6 +160,15 @@ class Settings:
             raise ConfigError(f"{ENV_PREFIX}TIMEZONE: unknown time zone {self.timezone!r}") from exc
         if not 0 <= self.snap_tolerance_s < 450:
             raise ConfigError(f"{ENV_PREFIX}SNAP_TOLERANCE_S: must be between 0 and 449 seconds")
+        for name in _NON_NEGATIVE:
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}: must not be negative")
+        _check_report_settings(self)
+
+    @property
+    def reports_path(self) -> Path:
+        """The folder issued reports are stored in."""
+        return self.reports_dir or self.instance_path / "reports"
 
     @property
     def is_sqlite(self) -> bool:
@@ -116,5 +210,62 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         values["default_factor_set"] = fset
     if (region := get("GRID_REGION")) is not None:
         values["grid_region"] = region
+    for name, kind in _NUMBERS.items():
+        if (raw := get(name.upper())) is not None:
+            try:
+                values[name] = kind(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}: {raw!r} is not a number") from exc
+    if (flag := get("ACCESS_LOG")) is not None:
+        values["access_log"] = flag.lower() not in {"0", "false", "no", "off"}
+    values.update(_report_settings(get))
     values.update(overrides)
     return Settings(**values)
+
+
+_REPORT_PATHS = (
+    "reports_dir",
+    "report_font",
+    "signing_pkcs12",
+    "signing_key",
+    "signing_cert",
+    "trust_roots",
+)
+_REPORT_TEXT = ("report_issuer", "report_verify_url", "signing_passphrase", "tsa_url")
+
+
+def _report_settings(get: Any) -> dict[str, Any]:
+    """Report and signing settings from the environment (``get(NAME)`` reads one variable)."""
+    values: dict[str, Any] = {}
+    for name in _REPORT_PATHS:
+        if (raw := get(name.upper())) is not None:
+            values[name] = Path(raw).resolve()
+    for name in _REPORT_TEXT:
+        if (raw := get(name.upper())) is not None:
+            values[name] = raw
+    for name, kind in (
+        ("report_font_index", int),
+        ("report_validity_days", int),
+        ("report_base_limit_yuan", Decimal),
+    ):
+        if (raw := get(name.upper())) is not None:
+            try:
+                values[name] = kind(raw)
+            except (ValueError, ArithmeticError) as exc:
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}: {raw!r} is not a number") from exc
+    return values
+
+
+def _check_report_settings(settings: Settings) -> None:
+    if settings.report_validity_days < 1:
+        raise ConfigError(f"{ENV_PREFIX}REPORT_VALIDITY_DAYS: must be at least 1")
+    if not settings.report_base_limit_yuan > 0:
+        raise ConfigError(f"{ENV_PREFIX}REPORT_BASE_LIMIT_YUAN: must be positive")
+    if settings.report_font_index < 0:
+        raise ConfigError(f"{ENV_PREFIX}REPORT_FONT_INDEX: must not be negative")
+    for name in ("report_verify_url", "tsa_url"):
+        url = getattr(settings, name)
+        if url and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()}: {url!r} is not an http(s) URL")
+    if settings.signing_key is not None and settings.signing_cert is None:
+        raise ConfigError(f"{ENV_PREFIX}SIGNING_CERT: required with {ENV_PREFIX}SIGNING_KEY")

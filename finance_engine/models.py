@@ -200,4 +200,11 @@ class Alert(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-from finance_engine import tables_decisions  # noqa: E402, F401  (the decision log)
+# Tables of other features live in their own modules; importing them here registers them on
+# SQLModel.metadata, which the migrations and the schema check use.
+from finance_engine import (  # noqa: E402
+    tables_api,  # noqa: F401  (API keys, consents, idempotency, access denials)
+    tables_decisions,  # noqa: F401  (the decision log)
+    tables_reports,  # noqa: F401  (the report registry)
+    tables_residents,  # noqa: F401  (resident events and months)
+)

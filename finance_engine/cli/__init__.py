@@ -25,16 +25,35 @@ def _register() -> None:
         accounts_db,
         admin,
         alerts,
+        backtest,
         demo,
         ingest,
+        keys,
         model,
         products,
+        report,
+        residents,
         score,
+        serve,
     )
 
     del accounts_db  # its commands attach to the account group on import
 
-    for module in (admin, account, ingest, alerts, demo, products, model, score):
+    for module in (
+        admin,
+        account,
+        ingest,
+        alerts,
+        demo,
+        products,
+        model,
+        score,
+        report,
+        keys,
+        serve,
+        residents,
+        backtest,
+    ):
         module.register(cli)
 
 

@@ -11,7 +11,9 @@ from accounting.account import account_to_dict
 from accounting.calc import CalcInputError, parse_calc_document, run_calc
 from accounting.factors import load_factor_set_dir
 from accounting.grading import load_grading_config
+from accounting.residents import calc_resident
 from finance_engine.cli.common import UserError, echo_json, json_option
+from finance_engine.cli.residents import calc_summary_lines
 
 
 @click.group("account")
@@ -31,7 +33,12 @@ def calc_command(input_path: Path, as_json: bool) -> None:
     except UnicodeDecodeError:
         raise UserError(f"{input_path}: not UTF-8 text") from None
     try:
-        account = run_calc(parse_calc_document(text), load_factor_set_dir(), load_grading_config())
+        doc = parse_calc_document(text)
+        if _sector_of(doc) == "resident":
+            resident = calc_resident(doc, factor_sets=load_factor_set_dir())
+            echo_json(resident) if as_json else click.echo("\n".join(calc_summary_lines(resident)))
+            return
+        account = run_calc(doc, load_factor_set_dir(), load_grading_config())
     except CalcInputError as exc:
         raise UserError(f"{input_path.name}: {exc}") from None
     result = account_to_dict(account)
@@ -39,6 +46,11 @@ def calc_command(input_path: Path, as_json: bool) -> None:
         echo_json(result)
     else:
         click.echo("\n".join(summary_lines(result)))
+
+
+def _sector_of(doc: Any) -> Any:
+    entity = doc.get("entity") if isinstance(doc, dict) else None
+    return entity.get("sector") if isinstance(entity, dict) else None
 
 
 def _num(value: float | None, spec: str = ",.2f") -> str:

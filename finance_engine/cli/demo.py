@@ -12,6 +12,7 @@ from tqdm import tqdm
 from finance_engine.cli.accounts_db import run_lines
 from finance_engine.cli.common import echo_json, get_context, json_option
 from finance_engine.services.demo import DemoSummary, run_demo
+from finance_engine.services.demo_access import AccessSummary
 from finance_engine.services.demo_scoring import ScoringSummary
 
 
@@ -24,7 +25,7 @@ from finance_engine.services.demo_scoring import ScoringSummary
     type=click.FloatRange(0.001, 1.0),
     help="Share of Quzhou's 2,392 industrial firms and 97 energy producers (1.0 = full city).",
 )
-@click.option("--year", default=2024, show_default=True, type=click.IntRange(2022, 2025))
+@click.option("--year", default=2025, show_default=True, type=click.IntRange(2023, 2025))
 @json_option
 def demo_command(seed: int, scale: float, year: int, as_json: bool) -> None:
     """Build a synthetic Quzhou-like city, ingest a year of meter data, grade every account."""
@@ -33,8 +34,11 @@ def demo_command(seed: int, scale: float, year: int, as_json: bool) -> None:
     bars: list[Any] = []
 
     def progress(total: int, label: str) -> Callable[[int], None]:
+        for done in bars:  # one bar at a time: a new stage closes the previous one
+            done.close()
+        unit = " " + (label.split()[-1] if " " in label else "readings")
         bar = tqdm(
-            total=total, desc=label, unit=" readings", unit_scale=True, disable=as_json, leave=False
+            total=total, desc=label, unit=unit, unit_scale=True, disable=as_json, leave=False
         )
         bars.append(bar)
 
@@ -75,8 +79,12 @@ def summary_lines(summary: DemoSummary, seconds: float) -> list[str]:
         f"top critical alerts (of {summary.alerts_raised:,}; 'finance-engine alerts list'):",
     ]
     lines += [f"  {a.entity_id:<12} {a.meter_code:<16} {a.message}" for a in summary.top_alerts]
+    if summary.residents:
+        lines += ["", *resident_lines(summary.residents)]
     if summary.scoring is not None:
         lines += ["", *scoring_lines(summary.scoring)]
+    if summary.access is not None:
+        lines += ["", *access_lines(summary.access)]
     lines += [
         "",
         f"benchmarks published from {summary.benchmark_file}",
@@ -105,6 +113,35 @@ def scoring_lines(scoring: ScoringSummary) -> list[str]:
             f"{row['avg_limit_multiplier'] or '-':>15} {discount:>13}"
         )
     return lines
+
+
+def access_lines(access: AccessSummary) -> list[str]:
+    """Sample reports, the demo bank key and the curl example."""
+    lines = [f"signed sample reports ({len(access.reports)}; 'finance-engine report verify FILE'):"]
+    lines += [f"  {r.entity_id:<12} {r.report_number}  {r.path}" for r in access.reports]
+    lines += [
+        "",
+        f"API: {access.consents_granted} new consents for lender {access.lender}; its bank_system "
+        "key (shown once):",
+        f"  {access.token}",
+        "start the API with 'finance-engine serve', then score a demo firm:",
+        f"  {access.curl}",
+    ]
+    return lines
+
+
+def resident_lines(residents: dict[str, Any]) -> list[str]:
+    """Personal carbon accounts: events, reduction and the level distribution."""
+    levels = ", ".join(
+        f"{level} {row['name']} {row['residents']:,}" for level, row in residents["levels"].items()
+    )
+    return [
+        f"residents: {residents['residents']:,} personal carbon accounts, "
+        f"{residents['events']:,} behaviour events ({residents['accepted']:,} stored, "
+        f"{residents['duplicates']:,} duplicates, {residents['rejected']:,} rejected)",
+        f"  {residents['reduction_t']:,.1f} tCO2 avoided, {residents['points']:,} points; "
+        f"levels: {levels}",
+    ]
 
 
 def _reasons(reasons: dict[str, int]) -> str:

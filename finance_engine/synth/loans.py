@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from accounting.grading import DEFAULT_GRADING_CONFIG, grade_batch, load_grading_config
+from finance_engine.synth.loan_carbon import EXTRA_COLUMNS, carbon_columns
 from products.lpr import default_lpr_history
 from scoring.features import FEATURE_NAMES, FEATURE_SPECS
 
@@ -86,8 +87,12 @@ HISTORY_SCHEMA: tuple[Column, ...] = (
     Column("loss_yuan", "money", "Realised loss = LGD x EAD on defaults, 0 otherwise, yuan."),
     Column("months_on_book", "int", "Months observed: the default month, else 12."),
     Column("true_pd", "float", "Ground-truth 12-month PD (the oracle; absent in real data)."),
+    *(Column(name, kind, description) for name, kind, description in EXTRA_COLUMNS),
 )
 _KIND = {c.name: c.kind for c in HISTORY_SCHEMA}
+OPTIONAL_COLUMNS = frozenset(name for name, _, _ in EXTRA_COLUMNS)
+"""Account, project and carbon columns (:mod:`finance_engine.synth.loan_carbon`) that older
+history files may lack; :func:`read_loan_history` reads them when present."""
 
 
 class HistoryFileError(ValueError):
@@ -289,6 +294,7 @@ def generate_loan_history(
         **{name: feats[name] for name in FEATURE_NAMES},
     }
     columns.update(_terms_and_outcome(rng, feats, dates, pd_true))
+    columns.update(carbon_columns(seed, columns))
     return LoanHistory(columns=columns, seed=seed)
 
 
@@ -435,13 +441,40 @@ def read_history_columns(path: Path, required: Sequence[str]) -> dict[str, NDArr
                     raise ValueError("empty or non-whole value(s) in a whole-number column")
                 out[name] = values if kind == "float" else values.astype(np.int64)
             else:
-                out[name] = np.asarray(column.cast(_ARROW[kind]).to_numpy(zero_copy_only=False))
+                typed = column.cast(_ARROW[kind])
+                if kind == "str":
+                    typed = pc.fill_null(typed, "")  # CSV reads an empty text cell as null
+                out[name] = np.asarray(typed.to_numpy(zero_copy_only=False))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
             raise HistoryFileError(f"{path}: column {name}: {str(exc).splitlines()[0]}") from exc
     return out
 
 
 def read_loan_history(path: Path, seed: int = -1) -> LoanHistory:
-    """Read a full history file written by :func:`write_loan_history` (or to its schema)."""
-    columns = read_history_columns(path, [c.name for c in HISTORY_SCHEMA])
+    """Read a full history file written by :func:`write_loan_history` (or to its schema; the
+    :data:`OPTIONAL_COLUMNS` are read when present)."""
+    present = set(file_column_names(path))
+    names = [c.name for c in HISTORY_SCHEMA if c.name not in OPTIONAL_COLUMNS or c.name in present]
+    columns = read_history_columns(path, names)
     return LoanHistory(columns=columns, seed=seed, ground_truth_version="file")
+
+
+def file_column_names(path: Path) -> list[str]:
+    """The column names of a CSV (its header) or Parquet (its schema) history file.
+
+    Raises
+    ------
+    HistoryFileError
+        The file does not exist, has an unknown suffix or cannot be read.
+    """
+    if not path.is_file():
+        raise HistoryFileError(f"{path}: no such file")
+    try:
+        if path.suffix == ".parquet":
+            return list(pq.read_schema(path).names)
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as stream:
+                return next(csv.reader(stream), [])
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+        raise HistoryFileError(f"{path}: unreadable ({str(exc).splitlines()[0]})") from exc
+    raise HistoryFileError(f"{path}: unknown suffix {path.suffix!r} (use .csv or .parquet)")

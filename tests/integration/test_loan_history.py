@@ -165,7 +165,7 @@ def test_a_partial_feature_block_is_refused() -> None:
 
 def test_a_start_before_the_lpr_history_is_refused() -> None:
     with pytest.raises(ValueError, match="start_year: dates before the first LPR fixing"):
-        generate_loan_history(1, 10, start_year=2020)
+        generate_loan_history(1, 10, start_year=2019)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

@@ -125,7 +125,7 @@ RULE_CASES = [
     ({"cerf_eligible": True}, "cerf_category", "required when cerf_eligible is true"),
     ({"cerf_category": "clean_energy"}, "cerf_category", "only allowed when cerf_eligible"),
     ({"max_total_discount_bp": 40}, "max_total_discount_bp", "below the largest grade discount"),
-    ({"effective_from": "2020-01-01"}, "effective_from", "no LPR fixing on or before 2020-01-01"),
+    ({"effective_from": "2019-01-01"}, "effective_from", "no LPR fixing on or before 2019-01-01"),
 ]
 
 

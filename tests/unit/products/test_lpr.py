@@ -40,8 +40,8 @@ def test_after_the_last_confirmed_fixing_the_last_rate_holds() -> None:
 
 
 def test_a_date_before_the_history_is_refused() -> None:
-    with pytest.raises(LprError, match="no LPR fixing on or before 2023-08-20"):
-        lpr_on(date(2023, 8, 20), "1y")
+    with pytest.raises(LprError, match="no LPR fixing on or before 2019-08-19"):
+        lpr_on(date(2019, 8, 19), "1y")
 
 
 def test_an_unknown_tenor_is_refused() -> None:

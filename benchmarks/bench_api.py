@@ -1,0 +1,370 @@
+"""Scoring endpoint throughput and latency under gunicorn, against a bare Flask floor, same run.
+
+Run::
+
+    .venv/bin/python -m benchmarks.bench_api [--duration 10] [--connections 16]
+        [--workers 2] [--repeat 3] [--database-url postgresql+psycopg://...]
+
+Builds a small world in a temporary folder (SQLite by default: three graded firms, a trained
+risk model, a bank_system key and consents), then serves, one after the other, with the same
+gunicorn config (``finance_engine.gunicorn_conf``, ``--workers`` sync workers, loopback):
+
+- *floor*: ``benchmarks.bare_app`` - ``POST /score`` parses the same JSON body and answers
+  the same number of bytes as a real decision, with nothing else;
+- *scoring*: ``POST /api/v1/decisions`` of the real app (key check, rate-limit count, consent
+  check, account and alert reads, LightGBM PD, rules, hash-chained decision-log append,
+  response schema, JSON access log line, metrics).
+
+Load comes from ``wrk`` (Debian package ``wrk``; ``-t2 -c16`` as in ``performance.md``) or, when
+it is not installed, a bounded Python load generator (processes with keep-alive connections;
+heavier on the CPU it shares with the server, so its absolute numbers are lower). Each target
+runs ``--repeat`` times alternately; medians are printed with the ratios the issue sets as
+targets: scoring throughput >= 60% of the floor's, scoring p99 <= 2x the floor's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from accounting.account import Period
+from finance_engine.config import load_settings
+from finance_engine.db import make_engine, unit_of_work, upgrade
+from finance_engine.models import DailyRollup, Entity, Meter
+from finance_engine.services.accounts import compute_period_accounts
+from finance_engine.services.activity import store_activity
+from finance_engine.services.consents import grant_consents
+from finance_engine.services.keys import create_key
+from finance_engine.services.models import FileModelStore
+from finance_engine.synth.loans import generate_loan_history
+from scoring.features import feature_matrix
+from scoring.risk_model import RiskModel
+
+LENDER = "icbc-quzhou"
+PRODUCT = "ICBC-QZ-IND-CRL"
+FIRMS = ("F01", "F02", "F03")
+YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
+
+
+@dataclass(frozen=True)
+class Result:
+    """One load run."""
+
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    failures: int
+
+
+def application() -> dict[str, Any]:
+    """The scoring request body (about 350 bytes of JSON)."""
+    return {
+        "application_id": "BENCH-0001",
+        "entity_id": "F01",
+        "product_code": PRODUCT,
+        "base_limit_yuan": "2000000.00",
+        "base_rate_pct": "3.45",
+        "requested_amount_yuan": "1500000.00",
+        "requested_term_months": 36,
+        "financials": {
+            "revenue_10k_yuan": "8000",
+            "leverage": 0.45,
+            "current_ratio": 1.6,
+            "return_on_assets": 0.07,
+            "years_operating": 15,
+            "overdue_count_24m": 0,
+        },
+    }
+
+
+def build_world(root: Path, database_url: str | None) -> tuple[dict[str, str], str]:
+    """A graded sample world; returns the server environment and a bank_system token."""
+    settings = load_settings(
+        {},
+        instance_path=root / "instance",
+        database_url=database_url or f"sqlite:///{root / 'bench.db'}",
+    )
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with unit_of_work(engine) as session:
+        for n, eid in enumerate(FIRMS, start=1):
+            firm = Entity(id=eid, name=f"Firm {n}", sector="industry", industry_code="C2614")
+            firm.region = "kecheng"
+            session.add(firm)
+            session.flush()
+            meter = Meter(code=f"{eid}-E", entity_id=eid, energy_type="electricity", unit="kWh")
+            session.add(meter)
+            session.flush()
+            assert meter.id is not None
+            session.add_all(
+                DailyRollup(
+                    meter_id=meter.id,
+                    day=YEAR.start + timedelta(days=d),
+                    quantity=1000.0 * n,
+                    intervals=96,
+                )
+                for d in range(365)
+            )
+    store_activity(
+        engine,
+        [
+            {
+                "entity_id": e,
+                "period": {"start": "2025-01-01", "end": "2025-12-31"},
+                "value_added_10k_yuan": "1000",
+            }
+            for e in FIRMS
+        ],
+    )
+    compute_period_accounts(engine, settings, YEAR)
+    history = generate_loan_history(5, 6000)
+    model = RiskModel().fit(
+        feature_matrix(history.feature_columns()),
+        history["default_12m"],
+        created_at=datetime(2025, 3, 1, tzinfo=UTC),
+    )
+    FileModelStore.for_settings(settings).save(model)
+    _, token = create_key(engine, role="bank_system", lender=LENDER, name="bench")
+    grant_consents(engine, FIRMS, LENDER, reference="bench")
+    engine.dispose()
+    env = {
+        "FINANCE_ENGINE_DATABASE_URL": settings.database_url,
+        "FINANCE_ENGINE_INSTANCE_PATH": str(settings.instance_path),
+        "FINANCE_ENGINE_RATE_LIMIT_PER_MINUTE": str(10**9),
+        "PROMETHEUS_MULTIPROC_DIR": str(root / "prometheus"),
+    }
+    return env, token
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """A gunicorn process serving ``factory`` with the packaged config."""
+
+    def __init__(self, factory: str, workers: int, env: dict[str, str], log: Path) -> None:
+        self.port = _free_port()
+        self.log = log.open("w")
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:finance_engine.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            factory,
+        ]
+        self.process = subprocess.Popen(
+            command, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._wait(log)
+
+    def _wait(self, log: Path) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        time.sleep(1.0)  # let every worker finish warming up
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("gunicorn did not become ready")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def post_once(url: str, body: bytes, headers: dict[str, str]) -> bytes:
+    """One request (to check it works and to size the response)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        payload: bytes = response.read()
+        if response.status >= 300:
+            raise SystemExit(f"{url}: HTTP {response.status}")
+        return payload
+
+
+_WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+{auth}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %.1f %.1f %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99),
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def run_wrk(url: str, body: bytes, headers: dict[str, str], args: argparse.Namespace) -> Result:
+    """Load with wrk; latencies from its histogram (microseconds)."""
+    auth = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
+    script = _WRK_SCRIPT.format(body=json.dumps(body.decode()), auth=auth)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(args.threads),
+                "-c",
+                str(args.connections),
+                "-d",
+                f"{args.duration}s",
+                "-s",
+                handle.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    n, duration_us, p50_us, p99_us, failures = line.split()[1:]
+    seconds = int(duration_us) / 1e6
+    return Result(int(n), int(n) / seconds, float(p50_us) / 1e3, float(p99_us) / 1e3, int(failures))
+
+
+def _python_client(url: str, body: bytes, headers: dict[str, str], count: int) -> list[float]:
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    latencies = []
+    for _ in range(count):
+        start = time.perf_counter()
+        sent = {"Content-Type": "application/json", **headers}
+        connection.request("POST", parts.path, body=body, headers=sent)
+        response = connection.getresponse()
+        response.read()
+        if response.status >= 300:
+            latencies.append(-1.0)
+            continue
+        latencies.append(time.perf_counter() - start)
+    connection.close()
+    return latencies
+
+
+def run_python(url: str, body: bytes, headers: dict[str, str], args: argparse.Namespace) -> Result:
+    """Load with ``--connections`` client processes, ``--requests`` requests in all."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    per_client = max(1, args.requests // args.connections)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.connections) as pool:
+        futures = [
+            pool.submit(_python_client, url, body, headers, per_client)
+            for _ in range(args.connections)
+        ]
+        samples = [x for f in futures for x in f.result()]
+    elapsed = time.perf_counter() - start
+    ok = sorted(x for x in samples if x >= 0)
+    return Result(
+        len(samples),
+        len(samples) / elapsed,
+        ok[len(ok) // 2] * 1e3,
+        ok[min(len(ok) - 1, int(len(ok) * 0.99))] * 1e3,
+        len(samples) - len(ok),
+    )
+
+
+def _median(results: list[Result]) -> Result:
+    return Result(
+        sum(r.requests for r in results),
+        statistics.median(r.rps for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        sum(r.failures for r in results),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run.")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads.")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers.")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=4000, help="Python generator total.")
+    parser.add_argument("--database-url", default=None, help="Default: SQLite in a temp dir.")
+    args = parser.parse_args(argv)
+    use_wrk = shutil.which("wrk") is not None
+    load = run_wrk if use_wrk else run_python
+    root = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    try:
+        env, token = build_world(root, args.database_url)
+        body = json.dumps(application()).encode()
+        auth = {"Authorization": f"Bearer {token}"}
+        api = Server("finance_engine.app:create_app()", args.workers, env, root / "api.log")
+        json_auth = {"Content-Type": "application/json", **auth}
+        decision = post_once(f"{api.base}/api/v1/decisions", body, json_auth)
+        bare_env = {**env, "BENCH_RESPONSE_BYTES": str(len(decision))}
+        bare_factory = "benchmarks.bare_app:create_bare_app()"
+        bare = Server(bare_factory, args.workers, bare_env, root / "bare.log")
+        floor_runs, api_runs = [], []
+        for _ in range(args.repeat):
+            floor_runs.append(load(f"{bare.base}/score", body, {}, args))
+            api_runs.append(load(f"{api.base}/api/v1/decisions", body, auth, args))
+        bare.stop()
+        api.stop()
+        _report(_median(floor_runs), _median(api_runs), len(body), len(decision), args, use_wrk)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _report(
+    floor: Result, api: Result, body: int, answer: int, args: argparse.Namespace, wrk: bool
+) -> None:
+    tool = (
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
+        if wrk
+        else f"python generator, {args.connections} connections, {args.requests} requests"
+    )
+    print(f"gunicorn {args.workers} sync workers, loopback; load: {tool}; median of {args.repeat}")
+    print(f"request {body} B JSON, response {answer} B JSON (both endpoints)")
+    print(f"{'':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'failed':>8}")
+    for name, r in (("floor (bare Flask)", floor), ("scoring /api/v1/decisions", api)):
+        print(f"{name:<28}{r.rps:>10.0f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.failures:>8}")
+    throughput, tail = api.rps / floor.rps, api.p99_ms / floor.p99_ms
+    verdict = "ok" if throughput >= 0.6 else "MISSED"
+    print(f"throughput ratio {throughput:.2f} (target >= 0.60): {verdict}")
+    print(f"p99 ratio        {tail:.2f} (target <= 2.00): {'ok' if tail <= 2.0 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
