@@ -9,7 +9,6 @@ and rest days with rest days instead. The calendar is a versioned data file
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from numpy.typing import NDArray
 
 from accounting.alert_config import AlertConfigError
+from accounting.datafile import load_json_object
 from accounting.schema_errors import one_line
 
 DEFAULT_HOLIDAY_CALENDAR_PATH: Path = (
@@ -120,14 +120,5 @@ def holiday_calendar_from_content(
 def load_holiday_calendar(path: Path | str = DEFAULT_HOLIDAY_CALENDAR_PATH) -> HolidayCalendar:
     """Load and validate a holiday-calendar file; errors name the file and the field."""
     path = Path(path)
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AlertConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise AlertConfigError(
-            f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
-    if not isinstance(content, dict):
-        raise AlertConfigError(f"{path.name}: the document must be a JSON object")
+    content = load_json_object(path, AlertConfigError)
     return holiday_calendar_from_content(content, path.name)

@@ -7,7 +7,6 @@ for abnormal use were not found.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,6 +15,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from accounting.datafile import load_json_object
 from accounting.schema_errors import DataFileError, one_line
 
 DEFAULT_ALERT_CONFIG_PATH: Path = Path(__file__).parent / "data" / "alerts" / "alerts-v1.json"
@@ -228,14 +228,5 @@ def alert_config_from_content(
 def load_alert_config(path: Path | str = DEFAULT_ALERT_CONFIG_PATH) -> AlertConfig:
     """Load and validate an alert-configuration file; errors name the file and the field."""
     path = Path(path)
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AlertConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise AlertConfigError(
-            f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
-    if not isinstance(content, dict):
-        raise AlertConfigError(f"{path.name}: the document must be a JSON object")
+    content = load_json_object(path, AlertConfigError)
     return alert_config_from_content(content, path.name)

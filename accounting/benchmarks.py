@@ -26,6 +26,7 @@ import numpy as np
 from marshmallow import Schema, ValidationError, fields, validate
 from numpy.typing import ArrayLike, NDArray
 
+from accounting.datafile import load_json_object
 from accounting.factors import canonical_sha256
 from accounting.schema_errors import DataFileError, one_line
 
@@ -316,16 +317,7 @@ def benchmark_set_from_content(
 def load_benchmark_set(path: Path | str) -> BenchmarkSet:
     """Load and validate a benchmark file."""
     path = Path(path)
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BenchmarkError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise BenchmarkError(
-            f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
-    if not isinstance(content, dict):
-        raise BenchmarkError(f"{path.name}: the document must be a JSON object")
+    content = load_json_object(path, BenchmarkError)
     return benchmark_set_from_content(content, path.name)
 
 

@@ -137,6 +137,8 @@ EnergySchema = _EnergySchema
 """Public name of the energy-total schema (reused by activity files)."""
 ActivitySchema = _ActivitySchema
 """Public name of the activity schema (reused by activity files)."""
+PeriodSchema = _PeriodSchema
+"""Public name of the period schema (``start`` <= ``end`` dates; reused by activity files)."""
 
 
 class _BenchmarkSchema(Schema):

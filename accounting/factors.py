@@ -33,6 +33,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from accounting.datafile import load_json_object
 from accounting.energy import ACCEPTED_UNITS, FUELS, EnergyType, to_native
 from accounting.schema_errors import DataFileError, one_line
 
@@ -331,16 +332,7 @@ def factor_set_from_content(content: Mapping[str, Any], source: str = "factor se
 def load_factor_set(path: Path | str) -> FactorSet:
     """Load and validate one factor-set file; errors name the file and the field."""
     path = Path(path)
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FactorSetError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise FactorSetError(
-            f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
-    if not isinstance(content, dict):
-        raise FactorSetError(f"{path.name}: the document must be a JSON object")
+    content = load_json_object(path, FactorSetError)
     return factor_set_from_content(content, path.name)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from numpy.typing import NDArray
 
+from accounting.datafile import load_json_object
 from accounting.factors import canonical_sha256
 from accounting.quality import QualityConfig, QualityConfigSchema, quality_config_from_data
 from accounting.schema_errors import DataFileError, one_line
@@ -230,14 +231,5 @@ def grading_config_from_content(
 def load_grading_config(path: Path | str = DEFAULT_GRADING_CONFIG) -> GradingConfig:
     """Load and validate a grading configuration file."""
     path = Path(path)
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GradingConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise GradingConfigError(
-            f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
-    if not isinstance(content, dict):
-        raise GradingConfigError(f"{path.name}: the document must be a JSON object")
+    content = load_json_object(path, GradingConfigError)
     return grading_config_from_content(content, path.name)

@@ -38,6 +38,7 @@ import numpy as np
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from numpy.typing import NDArray
 
+from accounting.datafile import load_json_object
 from accounting.energy import FUELS, EnergyType
 from accounting.factors import DEFAULT_GRID_REGION, FactorSet, FactorSetError, canonical_sha256
 from accounting.schema_errors import DataFileError, one_line
@@ -274,16 +275,7 @@ def behaviour_table_from_content(content: Mapping[str, Any], source: str) -> Beh
 def load_json_document(path: Path | str) -> tuple[dict[str, Any], str]:
     """Read a JSON object from ``path``; FactorTableError names the file on failure."""
     path = Path(path)
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FactorTableError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise FactorTableError(
-            f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
-    if not isinstance(content, dict):
-        raise FactorTableError(f"{path.name}: the document must be a JSON object")
+    content = load_json_object(path, FactorTableError)
     return content, path.name
 
 

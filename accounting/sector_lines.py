@@ -14,7 +14,6 @@ Emissions are tCO2e, positive; sinks are negative tCO2e lines (removals).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from accounting.datafile import load_json_object
 from accounting.factors import canonical_sha256
 from accounting.grading_reasons import Reason
 from accounting.intensity import Intensity
@@ -51,16 +51,7 @@ class DataFile:
 
 def load_data_file(path: Path, schema: Schema) -> DataFile:
     """Load ``path`` (JSON) and validate it with ``schema``; errors name the file and field."""
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SectorDataError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise SectorDataError(
-            f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
-    if not isinstance(content, dict):
-        raise SectorDataError(f"{path.name}: the document must be a JSON object")
+    content = load_json_object(path, SectorDataError)
     try:
         data = schema.load(content)
     except ValidationError as exc:

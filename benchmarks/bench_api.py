@@ -36,10 +36,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import text
 
 from accounting.account import Period
 from finance_engine.config import load_settings
@@ -58,6 +61,14 @@ LENDER = "icbc-quzhou"
 PRODUCT = "ICBC-QZ-IND-CRL"
 FIRMS = ("F01", "F02", "F03")
 YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
+DATABASE_URL_VAR = "FINANCE_ENGINE_BENCH_DATABASE_URL"
+PROBE_FACTORY = "benchmarks.probe_app:create_probe_app()"
+PROBE_STAGES = ("parse", "decide", "service")
+PROBE_LABELS = {
+    "parse": "probe: floor + request schema",
+    "decide": "probe: ... + decision (no DB)",
+    "service": "probe: decision service alone",
+}
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,25 @@ def build_world(root: Path, database_url: str | None) -> tuple[dict[str, str], s
         "PROMETHEUS_MULTIPROC_DIR": str(root / "prometheus"),
     }
     return env, token
+
+
+def fresh_schema(url: str) -> tuple[str, str]:
+    """Create a fresh PostgreSQL schema; return it and a URL whose search_path is it."""
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in url else "?"
+    return schema, f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(url: str, schema: str) -> None:
+    """Drop the benchmark's schema."""
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def _free_port() -> int:
@@ -263,7 +293,7 @@ def _python_client(url: str, body: bytes, headers: dict[str, str], count: int) -
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     latencies = []
     for _ in range(count):
         start = time.perf_counter()
@@ -312,8 +342,7 @@ def _median(results: list[Result]) -> Result:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark and print the comparison."""
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run.")
     parser.add_argument("--connections", type=int, default=16)
@@ -321,45 +350,86 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers.")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--requests", type=int, default=4000, help="Python generator total.")
-    parser.add_argument("--database-url", default=None, help="Default: SQLite in a temp dir.")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(DATABASE_URL_VAR) or None,
+        help=f"PostgreSQL URL (or ${DATABASE_URL_VAR}); the world goes into a fresh schema, "
+        "dropped afterwards. Default: SQLite in a temporary folder.",
+    )
+    parser.add_argument(
+        "--probes",
+        action="store_true",
+        help="Also serve the ceiling probes (benchmarks.probe_app): the floor plus parsing, "
+        "plus the decision, and the decision service alone.",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the comparison."""
+    args = _arguments(argv)
     use_wrk = shutil.which("wrk") is not None
     load = run_wrk if use_wrk else run_python
     root = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    schema, servers = None, []
     try:
-        env, token = build_world(root, args.database_url)
+        url = args.database_url
+        if url:
+            schema, url = fresh_schema(url)
+        env, token = build_world(root, url)
         body = json.dumps(application()).encode()
         auth = {"Authorization": f"Bearer {token}"}
         api = Server("finance_engine.app:create_app()", args.workers, env, root / "api.log")
+        servers.append(api)
         json_auth = {"Content-Type": "application/json", **auth}
         decision = post_once(f"{api.base}/api/v1/decisions", body, json_auth)
-        bare_env = {**env, "BENCH_RESPONSE_BYTES": str(len(decision))}
-        bare_factory = "benchmarks.bare_app:create_bare_app()"
-        bare = Server(bare_factory, args.workers, bare_env, root / "bare.log")
-        floor_runs, api_runs = [], []
+        sized = {**env, "BENCH_RESPONSE_BYTES": str(len(decision)), "BENCH_LENDER": LENDER}
+        bare = Server("benchmarks.bare_app:create_bare_app()", args.workers, sized, root / "b.log")
+        servers.append(bare)
+        targets: list[tuple[str, str, dict[str, str]]] = [
+            ("floor (bare Flask)", f"{bare.base}/score", {})
+        ]
+        for stage in PROBE_STAGES if args.probes else ():
+            probe_env = {**sized, "BENCH_PROBE_STAGE": stage}
+            probe = Server(PROBE_FACTORY, args.workers, probe_env, root / f"{stage}.log")
+            servers.append(probe)
+            targets.append((PROBE_LABELS[stage], f"{probe.base}/score", {}))
+        targets.append(("scoring /api/v1/decisions", f"{api.base}/api/v1/decisions", auth))
+        runs: list[list[Result]] = [[] for _ in targets]
         for _ in range(args.repeat):
-            floor_runs.append(load(f"{bare.base}/score", body, {}, args))
-            api_runs.append(load(f"{api.base}/api/v1/decisions", body, auth, args))
-        bare.stop()
-        api.stop()
-        _report(_median(floor_runs), _median(api_runs), len(body), len(decision), args, use_wrk)
+            for runs_of, (_, target, headers) in zip(runs, targets, strict=True):
+                runs_of.append(load(target, body, headers, args))
+        rows = [(name, _median(r)) for (name, _, _), r in zip(targets, runs, strict=True)]
+        _report(rows, len(body), len(decision), args, use_wrk)
     finally:
+        for server in servers:
+            server.stop()
+        if schema is not None:
+            drop_schema(args.database_url, schema)
         shutil.rmtree(root, ignore_errors=True)
 
 
 def _report(
-    floor: Result, api: Result, body: int, answer: int, args: argparse.Namespace, wrk: bool
+    rows: list[tuple[str, Result]], body: int, answer: int, args: argparse.Namespace, wrk: bool
 ) -> None:
     tool = (
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
         if wrk
         else f"python generator, {args.connections} connections, {args.requests} requests"
     )
-    print(f"gunicorn {args.workers} sync workers, loopback; load: {tool}; median of {args.repeat}")
-    print(f"request {body} B JSON, response {answer} B JSON (both endpoints)")
-    print(f"{'':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'failed':>8}")
-    for name, r in (("floor (bare Flask)", floor), ("scoring /api/v1/decisions", api)):
-        print(f"{name:<28}{r.rps:>10.0f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.failures:>8}")
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"gunicorn {args.workers} sync workers, loopback, {backend}; load: {tool}; "
+        f"median of {args.repeat}"
+    )
+    print(f"request {body} B JSON, response {answer} B JSON (every target)")
+    print(f"{'':<32}{'req/s':>9}{'of floor':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
+    floor, api = rows[0][1], rows[-1][1]
+    for name, r in rows:
+        share = r.rps / floor.rps
+        print(
+            f"{name:<32}{r.rps:>9.0f}{share:>10.2f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.failures:>8}"
+        )
     throughput, tail = api.rps / floor.rps, api.p99_ms / floor.p99_ms
     verdict = "ok" if throughput >= 0.6 else "MISSED"
     print(f"throughput ratio {throughput:.2f} (target >= 0.60): {verdict}")

@@ -21,6 +21,7 @@ _NON_NEGATIVE = (
     "rate_limit_per_minute",
     "key_cache_ttl_s",
     "idempotency_ttl_s",
+    "report_verify_per_minute",
 )
 _NUMBERS: dict[str, type[int] | type[float]] = {
     "api_max_body_bytes": int,
@@ -28,6 +29,8 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "rate_limit_per_minute": int,
     "key_cache_ttl_s": float,
     "idempotency_ttl_s": int,
+    "report_max_upload_bytes": int,
+    "report_verify_per_minute": int,
 }
 
 
@@ -101,6 +104,14 @@ class Settings:
     report_base_limit_yuan:
         Base credit limit the indicative limits on a report multiply, yuan
         (``FINANCE_ENGINE_REPORT_BASE_LIMIT_YUAN``, default 1,000,000).
+    report_max_upload_bytes:
+        Largest PDF accepted by ``POST /api/v1/reports/verify``, bytes
+        (``FINANCE_ENGINE_REPORT_MAX_UPLOAD_BYTES``, default 4 MiB; a report is ~100 KB);
+        larger uploads get 413.
+    report_verify_per_minute:
+        Requests per minute one client address may make to the public
+        ``GET /api/v1/reports/verify/{code}`` in one worker process
+        (``FINANCE_ENGINE_REPORT_VERIFY_PER_MINUTE``, default 120; 0 turns the limit off).
     signing_pkcs12, signing_passphrase:
         PKCS#12 file with the report-signing key and certificate chain
         (``FINANCE_ENGINE_SIGNING_PKCS12``) and its passphrase
@@ -116,6 +127,10 @@ class Settings:
     tsa_url:
         RFC 3161 timestamp authority; set, reports are signed PAdES B-T, else B-B
         (``FINANCE_ENGINE_TSA_URL``).
+    backtest_jobs:
+        How ``POST /api/v1/backtests`` runs a job (``FINANCE_ENGINE_BACKTEST_JOBS``):
+        ``thread`` (default: one background worker thread per serving process) or ``inline``
+        (in the request, before the 202; for tests and debugging).
     """
 
     instance_path: Path = field(default_factory=lambda: Path("var").resolve())
@@ -139,12 +154,15 @@ class Settings:
     report_font_index: int = 0
     report_validity_days: int = 90
     report_base_limit_yuan: Decimal = Decimal("1000000")
+    report_max_upload_bytes: int = 4 << 20
+    report_verify_per_minute: int = 120
     signing_pkcs12: Path | None = None
     signing_passphrase: str = field(default="", repr=False)
     signing_key: Path | None = None
     signing_cert: Path | None = None
     trust_roots: Path | None = None
     tsa_url: str = ""
+    backtest_jobs: str = "thread"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -164,6 +182,10 @@ class Settings:
             if getattr(self, name) < 0:
                 raise ConfigError(f"{ENV_PREFIX}{name.upper()}: must not be negative")
         _check_report_settings(self)
+        if self.backtest_jobs not in {"thread", "inline"}:
+            raise ConfigError(
+                f"{ENV_PREFIX}BACKTEST_JOBS: {self.backtest_jobs!r} is not thread or inline"
+            )
 
     @property
     def reports_path(self) -> Path:
@@ -219,6 +241,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if (flag := get("ACCESS_LOG")) is not None:
         values["access_log"] = flag.lower() not in {"0", "false", "no", "off"}
     values.update(_report_settings(get))
+    if (jobs := get("BACKTEST_JOBS")) is not None:
+        values["backtest_jobs"] = jobs
     values.update(overrides)
     return Settings(**values)
 
@@ -261,6 +285,8 @@ def _check_report_settings(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}REPORT_VALIDITY_DAYS: must be at least 1")
     if not settings.report_base_limit_yuan > 0:
         raise ConfigError(f"{ENV_PREFIX}REPORT_BASE_LIMIT_YUAN: must be positive")
+    if settings.report_max_upload_bytes < 1:
+        raise ConfigError(f"{ENV_PREFIX}REPORT_MAX_UPLOAD_BYTES: must be at least 1")
     if settings.report_font_index < 0:
         raise ConfigError(f"{ENV_PREFIX}REPORT_FONT_INDEX: must not be negative")
     for name in ("report_verify_url", "tsa_url"):

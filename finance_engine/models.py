@@ -204,6 +204,7 @@ class Alert(SQLModel, table=True):
 # SQLModel.metadata, which the migrations and the schema check use.
 from finance_engine import (  # noqa: E402
     tables_api,  # noqa: F401  (API keys, consents, idempotency, access denials)
+    tables_backtests,  # noqa: F401  (backtest jobs)
     tables_decisions,  # noqa: F401  (the decision log)
     tables_reports,  # noqa: F401  (the report registry)
     tables_residents,  # noqa: F401  (resident events and months)

@@ -98,13 +98,7 @@ def horizontal_bars(
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 8
     chart.categoryAxis.labels.boxAnchor = "e"
-    chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = GRID
-    chart.bars[0].fillColor = BAR
-    chart.bars[0].strokeColor = None
+    _style_values_and_bars(chart, font)
     chart.barLabelFormat = _short
     chart.barLabels.fontName = font
     chart.barLabels.fontSize = 7
@@ -158,13 +152,7 @@ def monthly_bars(
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.angle = 45 if len(months) > 12 else 0
     chart.categoryAxis.labels.boxAnchor = "ne" if len(months) > 12 else "n"
-    chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = GRID
-    chart.bars[0].fillColor = BAR
-    chart.bars[0].strokeColor = None
+    _style_values_and_bars(chart, font)
     d.add(chart)
     d.add(String(4, height - 10, "tCO2e", fontName=font, fontSize=7, fillColor=INK))
     return d
@@ -183,6 +171,17 @@ def _qr_group(value: str, size: float) -> Group:
     widget = QrCodeWidget(value, barLevel="M", barBorder=2, barWidth=size, barHeight=size)
     group: Group = widget.draw()
     return group
+
+
+def _style_values_and_bars(chart: HorizontalBarChart | VerticalBarChart, font: str) -> None:
+    """The value axis (7 pt labels, from 0, grid lines) and the bars' colour, shared by charts."""
+    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = GRID
+    chart.bars[0].fillColor = BAR
+    chart.bars[0].strokeColor = None
 
 
 def _drawing(width: float, height: float, font: str) -> Drawing:

@@ -9,17 +9,17 @@ file is ``scoring/data/decision_rules.json``; ``docs/decisions.md`` describes ev
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
-from accounting.schema_errors import DataFileError, flatten_messages
+from accounting.schema_errors import DataFileError
 from products.model import Policy
+from scoring._documents import load_object, read_json
 
 RULES_FORMAT = "finance-engine/decision-rules@1"
 DEFAULT_DECISION_RULES_PATH = Path(__file__).parent / "data" / "decision_rules.json"
@@ -108,13 +108,7 @@ def decision_rules_from_dict(data: Any, where: str = "decision rules") -> Decisi
     DecisionRulesError
         Naming ``where`` and every bad field.
     """
-    if not isinstance(data, dict):
-        raise DecisionRulesError(f"{where}: must hold a JSON object")
-    try:
-        loaded = _RulesSchema().load(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{f}: {m}" for f, m in flatten_messages(exc.messages))
-        raise DecisionRulesError(f"{where}: {problems}") from None
+    loaded = load_object(_RulesSchema(), data, where, DecisionRulesError)
     return DecisionRules(
         version=loaded["version"],
         pd_refer_fraction=loaded["pd_refer_fraction"],
@@ -136,14 +130,7 @@ def load_decision_rules(path: Path | str = DEFAULT_DECISION_RULES_PATH) -> Decis
     DecisionRulesError
         The file is unreadable, not JSON, or a field is missing, unknown or out of range.
     """
-    where = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"), parse_float=Decimal)
-    except OSError as exc:
-        raise DecisionRulesError(f"{where}: cannot read ({exc.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DecisionRulesError(f"{where}: invalid JSON ({exc})") from None
-    return decision_rules_from_dict(data, where)
+    return decision_rules_from_dict(read_json(path, DecisionRulesError), str(path))
 
 
 @cache

@@ -130,9 +130,15 @@ def require_visible(session: Session | Connection, entity_id: str, what: str = "
     if not principal.is_bank:
         return
     assert principal.lender is not None
-    access = entity_access(session, entity_id, principal.lender)
+    check_access(entity_access(session, entity_id, principal.lender), entity_id, what)
+
+
+def check_access(access: EntityAccess, entity_id: str, what: str = "entity") -> None:
+    """Raise the bank key's 404 unless ``access`` (its lender's, to ``entity_id``) is visible:
+    a plain 404 for a missing entity, a logged denial for a missing consent."""
     if access is EntityAccess.VISIBLE:
         return
+    principal = current_principal()
     detail = f"no {what} {entity_id!r} visible to lender {principal.lender}"
     if access is EntityAccess.NO_ENTITY:
         raise ProblemError("not-found", detail)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy import Engine
+from tqdm import tqdm
 
 from finance_engine.config import ConfigError, Settings, load_settings
 from finance_engine.db import SchemaOutOfDateError, check_schema, make_engine
@@ -127,3 +129,21 @@ def _debug() -> bool:
 def progress_enabled() -> bool:
     """Progress bars go to stderr, and only when it is a terminal."""
     return sys.stderr.isatty()
+
+
+@contextmanager
+def progress_bar(
+    unit: str, *, total: int | None = None, desc: str | None = None, leave: bool = True
+) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal; yields its ``update(n)``, else None.
+
+    ``unit`` names what ``n`` counts (``" rows"``); ``total`` (None: unknown) and ``leave``
+    (keep the finished bar) are tqdm's.
+    """
+    if not progress_enabled():
+        yield None
+        return
+    with tqdm(
+        total=total, unit=unit, unit_scale=True, file=sys.stderr, desc=desc, leave=leave
+    ) as bar:
+        yield bar.update

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from tqdm import tqdm
 
 from finance_engine.cli.common import (
     UserError,
     echo_json,
     get_context,
     json_option,
-    progress_enabled,
+    progress_bar,
 )
 from finance_engine.services.activity import read_activity_file, store_activity
 from finance_engine.services.ingest import (
     BatchReport,
-    Progress,
     ingest_file,
     register_from_file,
 )
@@ -34,15 +29,6 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.group("ingest")
 def ingest_group() -> None:
     """Load meter readings and the meter registry (formats: docs/ingest-formats.md)."""
-
-
-@contextmanager
-def _progress_bar() -> Iterator[Progress | None]:
-    if not progress_enabled():
-        yield None
-        return
-    with tqdm(unit=" rows", unit_scale=True, file=sys.stderr, desc="ingest") as bar:
-        yield bar.update
 
 
 @ingest_group.command("readings")
@@ -68,7 +54,7 @@ def readings_command(
     context = get_context()
     engine = context.engine()
     try:
-        with _progress_bar() as progress:
+        with progress_bar(" rows", desc="ingest") as progress:
             report = ingest_file(
                 engine,
                 file,

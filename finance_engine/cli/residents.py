@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from tqdm import tqdm
 
 from accounting.resident_behaviours import FactorTableError
 from finance_engine.cli.common import (
@@ -18,12 +14,11 @@ from finance_engine.cli.common import (
     echo_json,
     get_context,
     json_option,
-    progress_enabled,
+    progress_bar,
 )
 from finance_engine.services.reference import ReferenceDataError
 from finance_engine.services.residents import (
     MonthRun,
-    Progress,
     ResidentAccountsError,
     ResidentIngestReport,
     compute_resident_months,
@@ -39,15 +34,6 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.group("residents")
 def residents_group() -> None:
     """Residents' personal carbon accounts: behaviour events, monthly points and levels."""
-
-
-@contextmanager
-def _bar(unit: str, total: int | None = None) -> Iterator[Progress | None]:
-    if not progress_enabled():
-        yield None
-        return
-    with tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, leave=False) as bar:
-        yield bar.update
 
 
 @residents_group.command("ingest")
@@ -69,7 +55,7 @@ def ingest_command(file: Path, fmt: str | None, source: str, show: int, as_json:
     """
     context = get_context()
     try:
-        with _bar(" events") as progress:
+        with progress_bar(" events", leave=False) as progress:
             report = ingest_resident_file(
                 context.engine(),
                 file,
@@ -123,7 +109,7 @@ def compute_command(month: str | None, year: int | None, as_json: bool) -> None:
     context = get_context()
     wanted = _months(month, year)
     try:
-        with _bar(" months", total=len(wanted)) as progress:
+        with progress_bar(" months", total=len(wanted), leave=False) as progress:
             runs = compute_resident_months(
                 context.engine(), context.settings, wanted, progress=progress
             )

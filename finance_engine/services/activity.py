@@ -20,11 +20,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from accounting.calc import ActivitySchema, EnergySchema
+from accounting.calc import ActivitySchema, EnergySchema, PeriodSchema
 from accounting.calc_sectors import (
     SECTION_SCHEMAS,
     AgricultureSchema,
@@ -36,21 +36,11 @@ from finance_engine.db import unit_of_work
 from finance_engine.models import ActivityData, Entity
 
 
-class _PeriodSchema(Schema):
-    start = fields.Date(required=True)
-    end = fields.Date(required=True)
-
-    @validates_schema
-    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
-        if data["end"] < data["start"]:
-            raise ValidationError("must not be before start", "end")
-
-
 class ActivityRecordSchema(ActivitySchema):
     """One activity record: entity, period, denominators, declared energy, last intensity."""
 
     entity_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    period = fields.Nested(_PeriodSchema, required=True)
+    period = fields.Nested(PeriodSchema, required=True)
     declared_energy = fields.List(fields.Nested(EnergySchema), load_default=list)
     """Energy totals the entity declares for the period (entities without meters)."""
     previous_intensity = fields.Float(

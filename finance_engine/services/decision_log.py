@@ -4,21 +4,36 @@ delete (there is no code path for either).
 Appends are safe under concurrent writers: the appender holds a lock from reading the last
 record until its own records are committed, so two writers can never both append after the same
 record. PostgreSQL: a transaction-level advisory lock (``pg_advisory_xact_lock``), which also
-works on an empty log where there is no last row to lock. SQLite: ``BEGIN IMMEDIATE`` (the
-database write lock). The chain itself is computed by :mod:`scoring.decision_log`.
+works on an empty log where there is no last row to lock; the last record is read by the next
+statement, whose READ COMMITTED snapshot (the PostgreSQL default) is taken after the lock is
+held. SQLite: ``BEGIN IMMEDIATE`` (the database write lock), entered while holding an exclusive
+``flock`` on ``<database>.decision-log.lock``, so concurrent appenders (gunicorn workers,
+threads) queue in the kernel and wake the moment the lock is free, instead of polling in
+SQLite's busy handler, which sleeps 1-100 ms between retries. The chain itself is computed by
+:mod:`scoring.decision_log`.
+
+Appends are on the request path: their statements are compiled once and run on the DBAPI
+cursor (:mod:`finance_engine.services.prepared`); on PostgreSQL taking the lock and reading the
+head is one round trip, the insert a second and the commit a third.
 
 :class:`SqlDecisionLog` is the real store; :class:`InMemoryDecisionLog` its test double.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, insert, select, text
+from sqlalchemy import Engine, Table, select, text
+from sqlalchemy.pool import PoolProxiedConnection
 
+from finance_engine.services.prepared import prepared
 from finance_engine.tables_decisions import DecisionRecord
 from scoring.decision_log import GENESIS_HASH, LogRecord, chain_records
 
@@ -38,6 +53,15 @@ ADVISORY_LOCK_KEY = int.from_bytes(hashlib.sha256(b"finance_engine.decision_log"
 """PostgreSQL advisory-lock key serialising appends (a fixed positive 63-bit number)."""
 READ_CHUNK = 5000
 """Records read per query while verifying."""
+_HEAD = "SELECT sequence, record_hash FROM decision_log ORDER BY sequence DESC LIMIT 1"
+_PG_LOCK_THEN_HEAD = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY}); {_HEAD}"
+"""Sent as one simple-protocol message (no parameters): each statement gets its own snapshot
+under READ COMMITTED, so the head is read after the lock is held."""
+_INSERT_COLUMNS = tuple("payload" if c == "payload_json" else c for c in _COLUMNS)
+_INSERT = text(
+    f"INSERT INTO decision_log ({', '.join(_INSERT_COLUMNS)})"
+    f" VALUES ({', '.join(':' + c for c in _INSERT_COLUMNS)})"
+)
 
 
 def iso_utc(moment: datetime) -> str:
@@ -47,13 +71,80 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# ------------------------------------------------------------------------ SQLite append lock
+
+
+class _FileLock:
+    """An exclusive lock shared by the threads of this process and, through ``flock`` on
+    ``path`` (when given), by every process of the host."""
+
+    def __init__(self, path: str | None) -> None:
+        self.threads = threading.Lock()
+        self.fd = None if path is None else os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self.threads:
+            if self.fd is None:
+                yield
+                return
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+_FILE_LOCKS: dict[str, _FileLock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _forget_file_locks() -> None:
+    """After a fork: the child opens its own lock files (a ``flock`` belongs to the open file,
+    which an inherited descriptor shares with the parent, so it would not exclude it)."""
+    for lock in _FILE_LOCKS.values():
+        if lock.fd is not None:
+            os.close(lock.fd)
+    _FILE_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_file_locks)
+
+
+def lock_path(engine: Engine) -> str | None:
+    """The append-lock file of a SQLite database file; None for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return f"{os.path.abspath(database)}.decision-log.lock"
+
+
+def appender_lock(engine: Engine) -> AbstractContextManager[None]:
+    """A context manager serialising the decision-log appenders of a SQLite database."""
+    path = lock_path(engine)
+    key = path or f"memory:{id(engine)}"
+    lock = _FILE_LOCKS.get(key)
+    if lock is None:
+        with _FILE_LOCKS_GUARD:
+            lock = _FILE_LOCKS.get(key) or _FILE_LOCKS.setdefault(key, _FileLock(path))
+    return lock.held()
+
+
+# ------------------------------------------------------------------------------------ stores
+
+
 class DecisionLog(Protocol):
     """Where decision-log records are kept."""
 
     def append(
-        self, payloads: Sequence[Mapping[str, Any]], *, created_at: datetime
+        self,
+        payloads: Sequence[Mapping[str, Any]],
+        *,
+        created_at: datetime,
+        connection: PoolProxiedConnection | None = None,
     ) -> list[LogRecord]:
-        """Append ``payloads`` as the next records; return them."""
+        """Append ``payloads`` as the next records; return them (``connection``: a pooled
+        DBAPI connection to append on, for stores that use one)."""
 
     def records(self, *, after: int = 0) -> Iterator[LogRecord]:
         """Records with sequence above ``after``, in sequence order."""
@@ -93,35 +184,70 @@ class SqlDecisionLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def _lock(self, conn: Connection) -> None:
-        if self.engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-
     def append(
-        self, payloads: Sequence[Mapping[str, Any]], *, created_at: datetime
+        self,
+        payloads: Sequence[Mapping[str, Any]],
+        *,
+        created_at: datetime,
+        connection: PoolProxiedConnection | None = None,
     ) -> list[LogRecord]:
-        """Append ``payloads`` in one transaction under the append lock."""
+        """Append ``payloads`` in one transaction under the append lock.
+
+        ``connection``: a pooled DBAPI connection of this engine to append on, with no write
+        pending (the caller's reads on it may share the transaction); by default one is
+        checked out for the append.
+        """
         if not payloads:
             return []
         stamp = iso_utc(created_at)
-        with self.engine.connect() as conn:
-            self._lock(conn)
-            last = conn.execute(
-                select(_LOG.c.sequence, _LOG.c.record_hash)
-                .order_by(_LOG.c.sequence.desc())
-                .limit(1)
-            ).first()
-            after_sequence, after_hash = (0, GENESIS_HASH) if last is None else tuple(last)
+        if connection is not None:
+            return self._append(connection, payloads, stamp)
+        dbapi = self.engine.raw_connection()
+        try:
+            return self._append(dbapi, payloads, stamp)
+        finally:
+            dbapi.close()
+
+    def _append(
+        self, dbapi: PoolProxiedConnection, payloads: Sequence[Mapping[str, Any]], stamp: str
+    ) -> list[LogRecord]:
+        if self.engine.dialect.name != "sqlite":
+            return self._append_locked(dbapi, payloads, stamp)
+        with appender_lock(self.engine):
+            return self._append_locked(dbapi, payloads, stamp)
+
+    def _lock_and_read_head(self, cursor: Any) -> tuple[int, str]:
+        """Take the append lock; return the last record's sequence and hash."""
+        if self.engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(_HEAD)
+        else:
+            cursor.execute(_PG_LOCK_THEN_HEAD)
+            cursor.nextset()
+        last = cursor.fetchone()
+        return (0, GENESIS_HASH) if last is None else (int(last[0]), str(last[1]))
+
+    def _append_locked(
+        self, dbapi: PoolProxiedConnection, payloads: Sequence[Mapping[str, Any]], stamp: str
+    ) -> list[LogRecord]:
+        insert = prepared(_INSERT, self.engine.dialect)
+        cursor = dbapi.cursor()
+        try:
+            after_sequence, after_hash = self._lock_and_read_head(cursor)
             records = chain_records(
-                payloads,
-                after_sequence=int(after_sequence),
-                after_hash=str(after_hash),
-                created_at=stamp,
+                payloads, after_sequence=after_sequence, after_hash=after_hash, created_at=stamp
             )
-            conn.execute(insert(_LOG), [_row(r) for r in records])
-            conn.commit()
+            rows = [insert.params(_row(r)) for r in records]
+            if len(rows) == 1:  # psycopg's executemany pipelines: slower for one row
+                cursor.execute(insert.sql, rows[0])
+            else:
+                cursor.executemany(insert.sql, rows)  # type: ignore[arg-type]
+            dbapi.commit()
+        except BaseException:
+            dbapi.rollback()
+            raise
+        finally:
+            cursor.close()
         return records
 
     def records(self, *, after: int = 0) -> Iterator[LogRecord]:
@@ -167,9 +293,13 @@ class InMemoryDecisionLog:
         self.stored: list[LogRecord] = []
 
     def append(
-        self, payloads: Sequence[Mapping[str, Any]], *, created_at: datetime
+        self,
+        payloads: Sequence[Mapping[str, Any]],
+        *,
+        created_at: datetime,
+        connection: PoolProxiedConnection | None = None,
     ) -> list[LogRecord]:
-        """Append ``payloads`` after the last stored record."""
+        """Append ``payloads`` after the last stored record (``connection`` is ignored)."""
         last = self.stored[-1] if self.stored else None
         records = chain_records(
             payloads,

@@ -13,28 +13,27 @@ rules) before the end of the decision date, in the configured time zone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from finance_engine.config import Settings
-from finance_engine.models import Alert, CarbonAccount
+from finance_engine.services import borrowers
+from finance_engine.services.borrowers import BorrowerError
 from finance_engine.services.decision_log import DecisionLog, SqlDecisionLog
 from finance_engine.services.models import FileModelStore, ModelServiceError, ModelStore, utc_now
 from products.catalog import Catalog, UnknownProductError, load_catalog
+from products.model import Product
 from scoring.applications import Application, ApplicationError
-from scoring.carbon_features import (
-    AccountView,
-    AccountViewError,
-    OpenAlerts,
-    account_view_from_dict,
-)
+from scoring.carbon_features import AccountView
 from scoring.decide import Decision, DecisionError, decide
 from scoring.decision_log import ChainReport, LogRecord, verify_chain
 from scoring.decision_render import decision_to_dict
@@ -44,10 +43,6 @@ from scoring.offers import best_offers, best_offers_batch, decide_batch
 from scoring.risk_model import RiskModel
 
 Clock = Callable[[], datetime]
-_ACCOUNTS: Table = CarbonAccount.__table__  # type: ignore[attr-defined]
-_ALERTS: Table = Alert.__table__  # type: ignore[attr-defined]
-_IN_CHUNK = 500
-"""Entity ids per ``IN (...)`` query."""
 
 
 class DecisionServiceError(ValueError):
@@ -107,48 +102,23 @@ class LoggedDecision:
 
     def to_dict(self) -> dict[str, Any]:
         """The logged payload plus ``log``: sequence, hash, created_at."""
+        return {**self.payload, "log": self._log_ref()}
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text, built around the logged payload's canonical JSON
+        (already serialised for the hash) instead of serialising the payload again."""
+        text = self.record.payload_json
+        log = json.dumps(self._log_ref(), separators=(",", ":"))
+        if text == "{}":
+            return f'{{"log":{log}}}'
+        return f'{text[:-1]},"log":{log}}}'
+
+    def _log_ref(self) -> dict[str, Any]:
         r = self.record
-        log = {"sequence": r.sequence, "record_hash": r.record_hash, "created_at": r.created_at}
-        return {**self.payload, "log": log}
+        return {"sequence": r.sequence, "record_hash": r.record_hash, "created_at": r.created_at}
 
 
 # ---------------------------------------------------------------------------------- accounts
-
-
-def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), _IN_CHUNK):
-        yield unique[start : start + _IN_CHUNK]
-
-
-def _epoch_s(day: date, timezone: str) -> int:
-    return int(datetime.combine(day, time(0), ZoneInfo(timezone)).timestamp())
-
-
-def open_alert_counts(
-    engine: Engine, entity_ids: Sequence[str], *, on: date, window_days: int, timezone: str
-) -> dict[str, OpenAlerts]:
-    """Open alerts by severity of each entity, intervals starting in the ``window_days`` days up
-    to the end of ``on`` (local days in ``timezone``)."""
-    since = _epoch_s(on - timedelta(days=window_days - 1), timezone)
-    until = _epoch_s(on + timedelta(days=1), timezone)
-    counts: dict[str, dict[str, int]] = {}
-    with engine.connect() as conn:
-        for chunk in _chunks(entity_ids):
-            rows = conn.execute(
-                select(_ALERTS.c.entity_id, _ALERTS.c.severity, func.count())
-                .where(_ALERTS.c.entity_id.in_(chunk), _ALERTS.c.status == "open")
-                .where(_ALERTS.c.interval_start_s >= since, _ALERTS.c.interval_start_s < until)
-                .group_by(_ALERTS.c.entity_id, _ALERTS.c.severity)
-            ).all()
-            for entity_id, severity, n in rows:
-                counts.setdefault(entity_id, {})[severity] = int(n)
-    return {
-        entity: OpenAlerts(
-            critical=c.get("critical", 0), warning=c.get("warning", 0), info=c.get("info", 0)
-        )
-        for entity, c in counts.items()
-    }
 
 
 def load_account_views(
@@ -156,55 +126,88 @@ def load_account_views(
 ) -> dict[str, AccountView]:
     """The latest stored account (period ending on or before ``on``) of each entity that has
     one, with its open alert counts."""
-    latest: dict[str, dict[str, Any]] = {}
-    with engine.connect() as conn:
-        for chunk in _chunks(entity_ids):
-            rows = conn.execute(
-                select(_ACCOUNTS.c.id, _ACCOUNTS.c.entity_id, _ACCOUNTS.c.result)
-                .where(_ACCOUNTS.c.entity_id.in_(chunk), _ACCOUNTS.c.period_end <= on)
-                .order_by(_ACCOUNTS.c.period_end.desc(), _ACCOUNTS.c.id.desc())
-            ).all()
-            for row in rows:
-                latest.setdefault(row.entity_id, {"id": row.id, **row.result})
-    alerts = open_alert_counts(
-        engine,
-        list(latest),
-        on=on,
-        window_days=context.rules.alert_window_days,
-        timezone=context.timezone,
-    )
     try:
-        return {
-            entity: account_view_from_dict(data, open_alerts=alerts.get(entity))
-            for entity, data in latest.items()
-        }
-    except AccountViewError as exc:
-        raise DecisionServiceError(f"stored account: {exc}") from exc
-
-
-def _account(engine: Engine, entity_id: str, on: date, context: DecisionContext) -> AccountView:
-    view = load_account_views(engine, [entity_id], on=on, context=context).get(entity_id)
-    if view is None:
-        raise DecisionServiceError(
-            f"entity_id: no stored carbon account for {entity_id!r} with a period ending on or "
-            f"before {on}; run 'finance-engine account compute' first"
+        return borrowers.load_account_views(
+            engine,
+            entity_ids,
+            on=on,
+            window_days=context.rules.alert_window_days,
+            timezone=context.timezone,
         )
-    return view
+    except BorrowerError as exc:
+        raise DecisionServiceError(str(exc)) from exc
 
 
 # ---------------------------------------------------------------------------------- decisions
 
 
 def _log(
-    decisions: Sequence[Decision], log: DecisionLog, context: DecisionContext
+    decisions: Sequence[Decision],
+    log: DecisionLog,
+    context: DecisionContext,
+    connection: PoolProxiedConnection | None = None,
 ) -> list[LoggedDecision]:
     payloads = [decision_to_dict(d) for d in decisions]
-    records = log.append(payloads, created_at=context.clock())
+    records = log.append(payloads, created_at=context.clock(), connection=connection)
     return [LoggedDecision(d, p, r) for d, p, r in zip(decisions, payloads, records, strict=True)]
 
 
 def _bad_input(exc: Exception) -> DecisionServiceError:
     return DecisionServiceError(str(exc))
+
+
+def _product(context: DecisionContext, application: Application, day: date) -> Product:
+    if application.product_code is None:
+        raise DecisionServiceError("product_code: required to score (or ask for offers)")
+    try:
+        return context.catalog.get(application.product_code, on=day)
+    except UnknownProductError as exc:
+        raise DecisionServiceError(f"product_code: {exc}") from exc
+
+
+Decider = Callable[[AccountView, Product | None, RiskModel, date], list[Decision]]
+
+
+def _decide_logged(
+    engine: Engine,
+    context: DecisionContext,
+    application: Application,
+    decider: Decider,
+    *,
+    on: date | None,
+    log: DecisionLog | None,
+    lender: str | None,
+    product: bool,
+) -> list[LoggedDecision]:
+    """One pooled connection per request: one query for consent, account and alerts (the
+    parsed account is cached, see :mod:`finance_engine.services.borrowers`), then the checks
+    in their documented order, the decisions, and their append to the log."""
+    day = on or context.today()
+    entity_id, rules = application.entity_id, context.rules
+    dbapi = engine.raw_connection()
+    try:
+        try:
+            found = borrowers.visible_borrower(
+                engine,
+                dbapi,
+                entity_id,
+                lender=lender,
+                on=day,
+                window_days=rules.alert_window_days,
+                timezone=context.timezone,
+            )
+            chosen = _product(context, application, day) if product else None
+            account = borrowers.borrower_account(engine, dbapi, found, entity_id, day)
+        except BorrowerError as exc:
+            raise DecisionServiceError(str(exc)) from exc
+        model = context.model()
+        try:
+            decisions = decider(account, chosen, model, day)
+        except (ApplicationError, DecisionError, FeatureError) as exc:
+            raise _bad_input(exc) from exc
+        return _log(decisions, log or SqlDecisionLog(engine), context, dbapi)
+    finally:
+        dbapi.close()
 
 
 def score(
@@ -214,29 +217,28 @@ def score(
     *,
     on: date | None = None,
     log: DecisionLog | None = None,
+    lender: str | None = None,
 ) -> LoggedDecision:
-    """Decide ``application`` (which names its product) and log the decision.
+    """Decide ``application`` (which names its product) and log the decision. With ``lender``
+    (a bank key's), the entity must consent to that lender, checked first.
 
     Raises
     ------
+    finance_engine.services.borrowers.BorrowerNotVisibleError
+        ``lender`` is given and the entity does not exist or does not consent to it.
     DecisionServiceError
         No product code, unknown product (or none in force on ``on``), no stored account for
         the entity, no trained model, or an input out of range; the message names the field.
     """
-    day = on or context.today()
-    if application.product_code is None:
-        raise DecisionServiceError("product_code: required to score (or ask for offers)")
-    try:
-        product = context.catalog.get(application.product_code, on=day)
-    except UnknownProductError as exc:
-        raise DecisionServiceError(f"product_code: {exc}") from exc
-    account = _account(engine, application.entity_id, day, context)
-    model = context.model()
-    try:
-        decision = decide(application, account, product, model, on=day, rules=context.rules)
-    except (ApplicationError, DecisionError, FeatureError) as exc:
-        raise _bad_input(exc) from exc
-    return _log([decision], log or SqlDecisionLog(engine), context)[0]
+
+    def one(account: AccountView, product: Product | None, model: RiskModel, day: date) -> Any:
+        assert product is not None
+        return [decide(application, account, product, model, on=day, rules=context.rules)]
+
+    found = _decide_logged(
+        engine, context, application, one, on=on, log=log, lender=lender, product=True
+    )
+    return found[0]
 
 
 def offers(
@@ -246,18 +248,18 @@ def offers(
     *,
     on: date | None = None,
     log: DecisionLog | None = None,
+    lender: str | None = None,
 ) -> list[LoggedDecision]:
-    """Decide the borrower against every product it may apply for, ranked; log them all."""
-    day = on or context.today()
-    account = _account(engine, application.entity_id, day, context)
-    model = context.model()
-    try:
-        ranked = best_offers(
-            application, account, context.catalog, model, on=day, rules=context.rules
-        )
-    except (ApplicationError, DecisionError, FeatureError) as exc:
-        raise _bad_input(exc) from exc
-    return _log(ranked, log or SqlDecisionLog(engine), context)
+    """Decide the borrower against every product it may apply for, ranked; log them all
+    (``lender``: as in :func:`score`)."""
+
+    def ranked(account: AccountView, _: Product | None, model: RiskModel, day: date) -> Any:
+        rules = context.rules
+        return best_offers(application, account, context.catalog, model, on=day, rules=rules)
+
+    return _decide_logged(
+        engine, context, application, ranked, on=on, log=log, lender=lender, product=False
+    )
 
 
 def score_batch(

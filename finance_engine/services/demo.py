@@ -20,18 +20,18 @@ import numpy as np
 from accounting.account import Period
 from accounting.benchmarks import WILDCARD, benchmark_set_from_content, save_benchmark_set
 from accounting.intensity import PER_GJ_HEAT, PER_MWH, PER_MWH_EQ, VALUE_ADDED
-from accounting.readings import MeterSpec, RawReadings, ReadingKind
+from accounting.readings import RawReadings
 from finance_engine.config import Settings
 from finance_engine.db import make_engine, upgrade
 from finance_engine.services.accounts import AccountRun, compute_period_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.alerts import AlertView, list_alerts
 from finance_engine.services.demo_access import AccessSummary, prepare_access
+from finance_engine.services.demo_common import register_synthetic
 from finance_engine.services.demo_residents import add_residents
 from finance_engine.services.demo_scoring import ScoringSummary, score_city
 from finance_engine.services.demo_sectors import add_sector_accounts
-from finance_engine.services.ingest import ingest_arrays, register_entities_and_meters
-from finance_engine.storage.registry import EntityRecord, MeterRecord
+from finance_engine.services.ingest import ingest_arrays
 from finance_engine.synth import City, build_city
 from finance_engine.synth.industries import design_benchmarks
 
@@ -140,7 +140,7 @@ def run_demo(
     try:
         upgrade(engine)
         city = build_city(seed, scale, year)
-        register_entities_and_meters(engine, _entities(city), _meters(city))
+        register_synthetic(engine, city.entities, city.meters)
         totals: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         expected_rows = len(city.meters) * city.slots
@@ -199,27 +199,6 @@ def run_demo(
         access=access,
         residents=residents,
     )
-
-
-def _entities(city: City) -> list[EntityRecord]:
-    return [EntityRecord(e.id, e.name, e.sector, e.industry_code, e.region) for e in city.entities]
-
-
-def _meters(city: City) -> list[MeterRecord]:
-    return [
-        MeterRecord(
-            m.entity_id,
-            MeterSpec(
-                m.code,
-                m.energy_type,
-                m.unit,
-                ReadingKind(m.reading_kind),
-                m.rated_max_per_interval,
-                m.counter_rollover,
-            ),
-        )
-        for m in city.meters
-    ]
 
 
 def _batches(city: City) -> Iterator[RawReadings]:

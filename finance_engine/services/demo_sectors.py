@@ -15,11 +15,10 @@ from collections import Counter
 import numpy as np
 from sqlalchemy import Engine
 
-from accounting.readings import MeterSpec, ReadingKind
 from finance_engine.config import Settings
 from finance_engine.services.activity import store_activity
-from finance_engine.services.ingest import ingest_arrays, register_entities_and_meters
-from finance_engine.storage.registry import EntityRecord, MeterRecord
+from finance_engine.services.demo_common import register_synthetic
+from finance_engine.services.ingest import ingest_arrays
 from finance_engine.synth.sectors import SectorCity, build_sectors
 
 METERS_PER_BATCH = 24
@@ -39,7 +38,7 @@ def add_sector_accounts(
         (newly stored activity records; re-runs count 0).
     """
     city = build_sectors(seed, scale, year)
-    register_entities_and_meters(engine, _entities(city), _meters(city))
+    register_synthetic(engine, city.entities, city.meters)
     readings: Counter[str] = Counter()
     for first in range(0, len(city.meters), METERS_PER_BATCH):
         index = np.arange(first, min(first + METERS_PER_BATCH, len(city.meters)))
@@ -56,27 +55,6 @@ def add_sector_accounts(
             raise ValueError(f"synthetic {sector} activity rejected: {outcome.rejected[0]}")
         stored[sector] = outcome.stored
     return _summary(city, readings, stored)
-
-
-def _entities(city: SectorCity) -> list[EntityRecord]:
-    return [EntityRecord(e.id, e.name, e.sector, e.industry_code, e.region) for e in city.entities]
-
-
-def _meters(city: SectorCity) -> list[MeterRecord]:
-    return [
-        MeterRecord(
-            m.entity_id,
-            MeterSpec(
-                m.code,
-                m.energy_type,
-                m.unit,
-                ReadingKind(m.reading_kind),
-                m.rated_max_per_interval,
-                m.counter_rollover,
-            ),
-        )
-        for m in city.meters
-    ]
 
 
 def _summary(

@@ -14,7 +14,7 @@ Re-sending a batch stores nothing new: every reading is a duplicate.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,12 @@ from accounting.readings import (
 )
 from finance_engine.config import Settings
 from finance_engine.db import unit_of_work
-from finance_engine.models import IngestBatch
+from finance_engine.storage.batches import (
+    close_ingest_batch,
+    file_sha256,
+    first_read,
+    open_ingest_batch,
+)
 from finance_engine.storage.bulk import (
     StoreOutcome,
     chunks_by_meter,
@@ -218,12 +223,10 @@ def ingest_file(
     Raises :class:`~finance_engine.storage.formats.FormatError` when the file's structure is
     wrong (before anything is stored); bad rows are rejected in the report instead.
     """
-    chunks = read_readings(path, fmt=fmt, timezone=zone(settings.timezone), chunk_rows=chunk_rows)
-    first = next(chunks, None)  # header and shape errors surface before a batch is opened
-    chunks_all = chunks if first is None else _prepend(first, chunks)
-    return _run(
-        engine, settings, chunks_all, source or str(path), _file_sha256(path), progress, alerts
+    chunks = first_read(
+        read_readings(path, fmt=fmt, timezone=zone(settings.timezone), chunk_rows=chunk_rows)
     )
+    return _run(engine, settings, chunks, source or str(path), file_sha256(path), progress, alerts)
 
 
 def ingest_arrays(
@@ -241,11 +244,6 @@ def ingest_arrays(
     return _run(engine, settings, chunks, source or "arrays", _arrays_sha256(raw), progress, alerts)
 
 
-def _prepend(first: ParsedChunk, rest: Iterator[ParsedChunk]) -> Iterator[ParsedChunk]:
-    yield first
-    yield from rest
-
-
 def _run(
     engine: Engine,
     settings: Settings,
@@ -255,7 +253,7 @@ def _run(
     progress: Progress | None,
     alerts: bool,
 ) -> BatchReport:
-    batch_id = _open_batch(engine, source, sha256)
+    batch_id = open_ingest_batch(engine, source, sha256)
     tally = _Tally()
     for chunk in chunks:
         tally.rows += chunk.rows
@@ -266,7 +264,7 @@ def _run(
             progress(chunk.rows)
     raised = _evaluate_alerts(engine, settings, tally, batch_id) if alerts else None
     report = tally.report(batch_id, source, raised)
-    _close_batch(engine, report)
+    close_ingest_batch(engine, report, report.to_dict())
     return report
 
 
@@ -302,35 +300,6 @@ def _evaluate_alerts(
         batch_id,
         timezone=settings.timezone,
     )
-
-
-def _open_batch(engine: Engine, source: str, sha256: str) -> int:
-    with unit_of_work(engine) as session:
-        batch = IngestBatch(
-            source=source[-500:], content_sha256=sha256, report={"status": "running"}
-        )
-        session.add(batch)
-        session.flush()
-        assert batch.id is not None
-        return batch.id
-
-
-def _close_batch(engine: Engine, report: BatchReport) -> None:
-    with unit_of_work(engine) as session:
-        batch = session.get(IngestBatch, report.batch_id)
-        assert batch is not None
-        batch.rows, batch.accepted = report.rows, report.accepted
-        batch.duplicates, batch.rejected = report.duplicates, len(report.rejected)
-        batch.report = {"status": "complete", **report.to_dict()}
-        session.add(batch)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _arrays_sha256(raw: RawReadings) -> str:

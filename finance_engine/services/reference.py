@@ -8,8 +8,10 @@ under an already-used version is refused (publish it under a new version instead
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
@@ -24,6 +26,8 @@ from accounting.factors import (
 from accounting.grading import GradingConfig, load_grading_config
 from finance_engine.config import Settings
 from finance_engine.models import BenchmarkSetRecord, FactorSetRecord
+
+_Versioned = TypeVar("_Versioned", FactorSetRecord, BenchmarkSetRecord)
 
 
 class ReferenceDataError(ValueError):
@@ -57,21 +61,31 @@ def resolve_factor_set(
         raise ReferenceDataError(f"no factor set is effective on {period_start} ({exc})") from exc
 
 
+def _changed_since_first_use(
+    session: Session,
+    table: type[_Versioned],
+    version: str,
+    sha256: str,
+    content: Mapping[str, Any],
+) -> str | None:
+    """Store ``content`` under ``version`` in ``table`` on first use; return the stored SHA-256
+    when it differs from ``sha256`` (content changed under a used version), else None."""
+    row = session.get(table, version)
+    if row is None:
+        session.add(table(version=version, sha256=sha256, content=dict(content)))
+        return None
+    return row.sha256 if row.sha256 != sha256 else None
+
+
 def record_factor_set(session: Session, factor_set: FactorSet) -> None:
     """Store ``factor_set`` on first use; refuse a changed set under a used version."""
-    row = session.get(FactorSetRecord, factor_set.version)
-    if row is None:
-        session.add(
-            FactorSetRecord(
-                version=factor_set.version,
-                sha256=factor_set.sha256,
-                content=dict(factor_set.content),
-            )
-        )
-    elif row.sha256 != factor_set.sha256:
+    stored = _changed_since_first_use(
+        session, FactorSetRecord, factor_set.version, factor_set.sha256, factor_set.content
+    )
+    if stored is not None:
         raise ReferenceDataError(
             f"factor set {factor_set.version} differs from the copy used by stored accounts "
-            f"(sha256 {row.sha256[:12]} vs {factor_set.sha256[:12]}); publish it as a new version"
+            f"(sha256 {stored[:12]} vs {factor_set.sha256[:12]}); publish it as a new version"
         )
 
 
@@ -98,16 +112,10 @@ def load_benchmarks(session: Session, version_or_path: str) -> BenchmarkSet:
 
 def record_benchmark_set(session: Session, benchmarks: BenchmarkSet) -> None:
     """Store ``benchmarks`` on first use; refuse a changed set under a used version."""
-    row = session.get(BenchmarkSetRecord, benchmarks.version)
-    if row is None:
-        session.add(
-            BenchmarkSetRecord(
-                version=benchmarks.version,
-                sha256=benchmarks.sha256,
-                content=dict(benchmarks.content),
-            )
-        )
-    elif row.sha256 != benchmarks.sha256:
+    stored = _changed_since_first_use(
+        session, BenchmarkSetRecord, benchmarks.version, benchmarks.sha256, benchmarks.content
+    )
+    if stored is not None:
         raise ReferenceDataError(
             f"benchmark set {benchmarks.version} differs from the stored copy; use a new version"
         )

@@ -53,6 +53,10 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford base32: no I, L, O or U, so codes read aloud and typed back unambiguously."""
 
 
+MAX_REPORT_ID = 2**63 - 1
+"""The largest report id (BIGINT)."""
+
+
 class ReportError(ValueError):
     """A report cannot be issued or found; the message says which input and why."""
 
@@ -261,8 +265,8 @@ def find_report(engine: Engine, ref: str) -> ReportRecord | None:
     """A registered report by id (digits), report number or verification code."""
     ref = ref.strip()
     with Session(engine) as session:
-        if ref.isdigit():
-            return session.get(ReportRecord, int(ref))
+        if ref.isascii() and ref.isdigit():  # ids fit a BIGINT; larger ones name no report
+            return session.get(ReportRecord, int(ref)) if int(ref) <= MAX_REPORT_ID else None
         stmt = select(ReportRecord).where(
             (col(ReportRecord.report_number) == ref)
             | (col(ReportRecord.verification_code) == ref.upper())

@@ -39,10 +39,15 @@ from accounting.residents import (
 )
 from finance_engine.config import Settings
 from finance_engine.db import unit_of_work
-from finance_engine.models import IngestBatch
 from finance_engine.services.reference import record_factor_set, resolve_factor_set
 from finance_engine.services.residents_formats import read_event_file
 from finance_engine.services.residents_store import MonthRows, ResidentStore, resident_transaction
+from finance_engine.storage.batches import (
+    close_ingest_batch,
+    file_sha256,
+    first_read,
+    open_ingest_batch,
+)
 from finance_engine.storage.timezones import local_day, zone
 
 CHUNK_ROWS = 1_000_000
@@ -136,7 +141,7 @@ def _run(
 ) -> ResidentIngestReport:
     tables = load_resident_tables()
     now_s = int((now or datetime.now(UTC)).timestamp())
-    batch_id = _open_batch(engine, source, sha256)
+    batch_id = open_ingest_batch(engine, source, sha256)
     tally = _Tally()
     for raw, parse_rejections, records in chunks:
         tally.rows += records
@@ -154,33 +159,9 @@ def _run(
         tuple(sorted(tally.rejected)),
         dict(tally.months),
     )
-    _close_batch(engine, report)
+    details = report.to_dict(limit=REPORT_REJECTIONS)
+    close_ingest_batch(engine, report, {"kind": "resident_events", **details})
     return report
-
-
-def _open_batch(engine: Engine, source: str, sha256: str) -> int:
-    with unit_of_work(engine) as session:
-        batch = IngestBatch(
-            source=source[-500:], content_sha256=sha256, report={"status": "running"}
-        )
-        session.add(batch)
-        session.flush()
-        assert batch.id is not None
-        return batch.id
-
-
-def _close_batch(engine: Engine, report: ResidentIngestReport) -> None:
-    with unit_of_work(engine) as session:
-        row = session.get(IngestBatch, report.batch_id)
-        assert row is not None
-        row.rows, row.accepted, row.duplicates = report.rows, report.accepted, report.duplicates
-        row.rejected = len(report.rejected)
-        row.report = {
-            "status": "complete",
-            "kind": "resident_events",
-            **report.to_dict(limit=REPORT_REJECTIONS),
-        }
-        session.add(row)
 
 
 def ingest_resident_arrays(
@@ -235,16 +216,10 @@ def ingest_resident_file(
     Raises :class:`~finance_engine.storage.formats.FormatError` when the file's structure is
     wrong; bad rows are rejected in the report instead.
     """
-    chunks = read_event_file(path, timezone=zone(settings.timezone), fmt=fmt, chunk_rows=chunk_rows)
-    first = next(chunks, None)  # header errors surface before a batch is opened
-    everything = [] if first is None else [first]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-
-    def all_chunks() -> Iterable[tuple[RawResidentEvents, Sequence[Rejection], int]]:
-        yield from everything
-        yield from chunks
-
-    return _run(engine, settings, all_chunks(), source or str(path), digest, now, progress)
+    chunks = first_read(
+        read_event_file(path, timezone=zone(settings.timezone), fmt=fmt, chunk_rows=chunk_rows)
+    )
+    return _run(engine, settings, chunks, source or str(path), file_sha256(path), now, progress)
 
 
 # --------------------------------------------------------------------------- months

@@ -6,6 +6,7 @@
 - :mod:`~finance_engine.storage.bulk`: classify a validated batch against stored rows, insert,
   revise counter readings, recompute daily rollups.
 - :mod:`~finance_engine.storage.registry`: entities and meters (files and upsert).
+- :mod:`~finance_engine.storage.batches`: the ``ingest_batch`` row of an ingest call.
 - :mod:`~finance_engine.storage.timestamps`, :mod:`~finance_engine.storage.timezones`,
   :mod:`~finance_engine.storage.pgcopy`: vectorised helpers.
 """

@@ -26,10 +26,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from accounting.schema_errors import flatten_messages
 from products.catalog import Catalog
 from products.model import Adjustment, GradeBasis, GradeTerms, Product
 from products.rules import check_product, product_label
+from scoring._documents import load_object, read_json
 
 PATCH_FORMAT = "finance-engine/rule-patch@1"
 MULTIPLIER_QUANTUM = Decimal("0.01")
@@ -117,13 +117,7 @@ def patch_from_dict(data: Any, where: str = "patch") -> RulePatch:
     PatchError
         Naming ``where`` and every bad field.
     """
-    if not isinstance(data, dict):
-        raise PatchError(f"{where}: must hold a JSON object")
-    try:
-        loaded = _Patch().load(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{f}: {m}" for f, m in flatten_messages(exc.messages))
-        raise PatchError(f"{where}: {problems}") from None
+    loaded = load_object(_Patch(), data, where, PatchError)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return RulePatch(
         name=loaded["name"],
@@ -141,14 +135,7 @@ def load_patch(path: Path | str) -> RulePatch:
     PatchError
         The file is unreadable, not JSON, or invalid (every problem named).
     """
-    where = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"), parse_float=Decimal)
-    except OSError as exc:
-        raise PatchError(f"{where}: cannot read ({exc.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PatchError(f"{where}: invalid JSON ({exc})") from None
-    return patch_from_dict(data, where)
+    return patch_from_dict(read_json(path, PatchError), str(path))
 
 
 def _selected(catalog: Catalog, change: Mapping[str, Any]) -> tuple[list[Product], list[str]]:

@@ -1,5 +1,5 @@
 """A small world for the API tests: a migrated database with six graded firms, a trained risk
-model, keys for every role and two lenders, and consents.
+model, the development report-signing PKI, keys for every role and two lenders, and consents.
 
 Firms F01..F06 (industry C2614) have 2025 daily rollups (1..6 MWh a day) and activity, and
 their 2025 accounts are computed. Consents: F01-F03 for lender A, F04 for lender B, F06 for A
@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,10 @@ from finance_engine.services.activity import store_activity
 from finance_engine.services.consents import grant_consent, revoke_consent
 from finance_engine.services.keys import create_key, revoke_key
 from finance_engine.services.models import FileModelStore
+from finance_engine.services.signing import dev_pki_paths
 from finance_engine.synth.loans import generate_loan_history
 from finance_engine.tables_api import ApiKey
+from reports import DevPki, generate_dev_pki
 from scoring.features import feature_matrix
 from scoring.risk_model import RiskModel
 
@@ -172,6 +175,21 @@ def _consents(world: World) -> None:
     world.consent_ids["F06"] = view.id
 
 
+@lru_cache(maxsize=1)
+def _session_pki() -> DevPki:
+    """One development CA and report-signing key for the whole test session (0.2 s to make)."""
+    return generate_dev_pki(datetime.now(UTC))
+
+
+def _pki(settings: Settings) -> None:
+    """Put the session's development PKI where ``finance-engine init`` writes it."""
+    pki, paths = _session_pki(), dev_pki_paths(settings.instance_path)
+    paths.ca_cert.parent.mkdir(parents=True, exist_ok=True)
+    paths.ca_cert.write_bytes(pki.ca_cert_pem)
+    paths.signer_cert.write_bytes(pki.signer_cert_pem)
+    paths.signer_key.write_bytes(pki.signer_key_pem)
+
+
 def build_world(root: Path, database_url: str | None = None, **overrides: Any) -> World:
     """Build a world in ``root`` (SQLite there unless ``database_url``)."""
     settings = load_settings(
@@ -188,6 +206,7 @@ def build_world(root: Path, database_url: str | None = None, **overrides: Any) -
     run = compute_period_accounts(engine, settings, YEAR)
     assert run.stored == len(FIRMS), run.to_dict()
     _model(settings)
+    _pki(settings)
     world = World(settings, engine, create_app(settings))
     _keys(world)
     _consents(world)

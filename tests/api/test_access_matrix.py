@@ -1,5 +1,8 @@
 """Every endpoint x every role: allowed -> 2xx, wrong role -> 403, no or bad key -> 401.
 
+Public operations (``x-public: true``: report verification by code, where a report's QR code
+points) answer every caller, with or without a key, and ignore a bad one.
+
 The table below names, for each operation of the OpenAPI document, a request that succeeds for
 an allowed role; a test checks that the table covers every documented operation and that its
 roles are the ones the document lists in ``x-roles``. Bank keys here act for lender A and touch
@@ -8,17 +11,25 @@ only entity F01, which consents to A (the consent cases are in ``test_consent_sc
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
+from finance_engine.api.state import EXTENSION
 from finance_engine.models import CarbonAccount, Entity, Meter
 from finance_engine.services.consents import grant_consent
 from finance_engine.services.keys import create_key
+from finance_engine.services.reports import report_file
 from finance_engine.tables_api import AccessDenial
+from finance_engine.tables_backtests import BacktestJob
+from finance_engine.tables_reports import ReportRecord
 
 from .conftest import LENDER_B, PRODUCT_A, ROLES, World, application, problem
 
@@ -35,6 +46,10 @@ class Op:
     allowed: frozenset[str]
     url: Callable[[World], str]
     body: Callable[[World], dict[str, Any]] | None = None
+    raw: Callable[[World], tuple[bytes, str]] | None = None
+    """A non-JSON body and its media type."""
+    public: bool = False
+    """Open without a key (``x-public``)."""
 
 
 def _ids(world: World) -> dict[str, Any]:
@@ -52,6 +67,22 @@ def _reading_body(_: World) -> dict[str, Any]:
     }
 
 
+def _report(world: World) -> ReportRecord:
+    """The report the matrix's loan officer (lender A) issued on F01."""
+    with Session(world.engine) as session:
+        record = session.exec(
+            select(ReportRecord)
+            .where(ReportRecord.entity_id == "F01")
+            .order_by(col(ReportRecord.id))
+        ).first()
+        assert record is not None
+        return record
+
+
+def _report_pdf(world: World) -> tuple[bytes, str]:
+    return report_file(world.settings, _report(world)).read_bytes(), "application/pdf"
+
+
 def _throwaway_key(world: World) -> str:
     view, _ = create_key(world.engine, role="risk_analyst", name="throwaway")
     return view.id
@@ -60,6 +91,41 @@ def _throwaway_key(world: World) -> str:
 def _throwaway_consent(world: World) -> int:
     view, _ = grant_consent(world.engine, entity_id="F05", lender=LENDER_B)
     return view.id
+
+
+def _backtest_form(_: World) -> tuple[bytes, str]:
+    from .test_backtests_api import PATCH, history_bytes
+
+    fields = {
+        "history": FileStorage(io.BytesIO(history_bytes()), "history.csv"),
+        "challenger": FileStorage(io.BytesIO(json.dumps(PATCH).encode()), "patch.json"),
+    }
+    boundary, body = encode_multipart(fields, boundary="matrix-boundary")
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def _backtest(world: World) -> int:
+    """A succeeded backtest job (submitted once, run in the request)."""
+    with Session(world.engine) as session:
+        job = session.exec(
+            select(BacktestJob)
+            .where(BacktestJob.status == "succeeded")
+            .order_by(col(BacktestJob.id))
+        ).first()
+        if job is not None and job.id is not None:
+            return job.id
+    st = world.app.extensions[EXTENSION]
+    before, st.settings = st.settings, st.settings.with_overrides(backtest_jobs="inline")
+    try:
+        body, media_type = _backtest_form(world)
+        response = world.client().post(
+            "/api/v1/backtests", data=body, content_type=media_type, headers=world.auth(RISK)
+        )
+    finally:
+        st.settings = before
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job_id: int = response.get_json()["id"]
+    return job_id
 
 
 OPS: list[Op] = [
@@ -236,12 +302,80 @@ OPS: list[Op] = [
         frozenset({ADMIN}),
         lambda w: f"/api/v1/consents/{_throwaway_consent(w)}",
     ),
+    Op(
+        "POST",
+        "/api/v1/reports",
+        frozenset({OFFICER}),
+        lambda w: "/api/v1/reports",
+        lambda w: {"entity_id": "F01", "lang": "en"},
+    ),
+    Op("GET", "/api/v1/reports", frozenset({ADMIN, OFFICER}), lambda w: "/api/v1/reports"),
+    Op(
+        "GET",
+        "/api/v1/reports/{report}",
+        frozenset({ADMIN, OFFICER}),
+        lambda w: f"/api/v1/reports/{_report(w).id}",
+    ),
+    Op(
+        "GET",
+        "/api/v1/reports/{report}/pdf",
+        frozenset({ADMIN, OFFICER}),
+        lambda w: f"/api/v1/reports/{_report(w).report_number}/pdf",
+    ),
+    Op(
+        "GET",
+        "/api/v1/reports/{report}/verification",
+        frozenset({ADMIN, OFFICER}),
+        lambda w: f"/api/v1/reports/{_report(w).verification_code}/verification",
+    ),
+    Op(
+        "POST",
+        "/api/v1/reports/verify",
+        frozenset(EVERYONE),
+        lambda w: "/api/v1/reports/verify",
+        raw=_report_pdf,
+    ),
+    Op(
+        "GET",
+        "/api/v1/reports/verify/{verification_code}",
+        frozenset(EVERYONE),
+        lambda w: f"/api/v1/reports/verify/{_report(w).verification_code}",
+        public=True,
+    ),
+    Op(
+        "POST",
+        "/api/v1/backtests",
+        frozenset({RISK}),
+        lambda w: "/api/v1/backtests",
+        raw=_backtest_form,
+    ),
+    Op("GET", "/api/v1/backtests", frozenset({ADMIN, RISK}), lambda w: "/api/v1/backtests"),
+    Op(
+        "GET",
+        "/api/v1/backtests/{job_id}",
+        frozenset({ADMIN, RISK}),
+        lambda w: f"/api/v1/backtests/{_backtest(w)}",
+    ),
+    Op(
+        "GET",
+        "/api/v1/backtests/{job_id}/result",
+        frozenset({ADMIN, RISK}),
+        lambda w: f"/api/v1/backtests/{_backtest(w)}/result",
+    ),
+    Op(
+        "GET",
+        "/api/v1/backtests/{job_id}/report.pdf",
+        frozenset({ADMIN, RISK}),
+        lambda w: f"/api/v1/backtests/{_backtest(w)}/report.pdf",
+    ),
 ]
+KEYED = [op for op in OPS if not op.public]
 
 
 @pytest.fixture(scope="module")
 def matrix_world(world: World) -> World:
-    """The shared world plus entity M01 and its meter, one reading batch and one decision."""
+    """The shared world plus entity M01 and its meter, one reading batch, one decision and one
+    report (lender A's loan officer on F01)."""
     client = world.client()
     registered = client.post(
         "/api/v1/entities",
@@ -258,10 +392,17 @@ def matrix_world(world: World) -> World:
     assert ingested.status_code == 201, ingested.get_data(as_text=True)
     decided = client.post("/api/v1/decisions", json=application(), headers=world.auth(BANK))
     assert decided.status_code == 201, decided.get_data(as_text=True)
+    issued = client.post("/api/v1/reports", json={"entity_id": "F01"}, headers=world.auth(OFFICER))
+    assert issued.status_code == 201, issued.get_data(as_text=True)
     return world
 
 
 def _call(world: World, op: Op, headers: dict[str, str]) -> Any:
+    if op.raw is not None:
+        data, media_type = op.raw(world)
+        return world.client().open(
+            op.url(world), method=op.method, data=data, content_type=media_type, headers=headers
+        )
     body = op.body(world) if op.body is not None else None
     return world.client().open(op.url(world), method=op.method, json=body, headers=headers)
 
@@ -276,6 +417,13 @@ def test_the_table_covers_every_documented_operation_with_its_roles(world: World
     }
     tabled = {(op.method, op.path): set(op.allowed) for op in OPS}
     assert tabled == documented
+    public = {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and operation.get("x-public")
+    }
+    assert public == {(op.method, op.path) for op in OPS if op.public}
 
 
 @pytest.mark.parametrize("op", OPS, ids=lambda op: f"{op.method} {op.path}")
@@ -289,7 +437,7 @@ def test_allowed_roles_succeed_and_others_get_403(matrix_world: World, op: Op, r
         assert problem(response)["type"].endswith("/forbidden")
 
 
-@pytest.mark.parametrize("op", OPS, ids=lambda op: f"{op.method} {op.path}")
+@pytest.mark.parametrize("op", KEYED, ids=lambda op: f"{op.method} {op.path}")
 @pytest.mark.parametrize(
     "credential", ["none", "malformed", "unknown", "revoked", "expired", "basic"]
 )
@@ -307,6 +455,23 @@ def test_missing_or_bad_keys_get_401(matrix_world: World, op: Op, credential: st
     assert response.status_code == 401
     assert problem(response)["type"].endswith("/unauthenticated")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "op", [op for op in OPS if op.public], ids=lambda op: f"{op.method} {op.path}"
+)
+@pytest.mark.parametrize("credential", ["none", "malformed", "revoked"])
+def test_public_operations_answer_without_a_key_and_ignore_bad_ones(
+    matrix_world: World, op: Op, credential: str
+) -> None:
+    headers = {
+        "none": {},
+        "malformed": {"Authorization": "Bearer not-a-key"},
+        "revoked": matrix_world.auth("revoked"),
+    }[credential]
+    response = _call(matrix_world, op, headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "WWW-Authenticate" not in response.headers
 
 
 def test_a_wrong_role_is_recorded_as_a_denial(matrix_world: World) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -26,9 +27,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from finance_engine.models import CarbonAccount
+from finance_engine.tables_reports import ReportRecord
 
 from .conftest import PRODUCT_A, World, build_world
 
@@ -68,12 +70,16 @@ def _known_ids(world: World) -> dict[str, Any]:
         account = session.exec(
             select(CarbonAccount).where(CarbonAccount.entity_id == "F01")
         ).first()
+        report = session.exec(select(ReportRecord).order_by(col(ReportRecord.id))).first()
     return {
+        "report": str(report.id) if report else "1",
+        "verification_code": report.verification_code if report else "0000-0000-0000-0000",
         "entity_id": "F01",
         "account_id": account.id if account else 1,
         "consent_id": world.consent_ids["F01"],
         "sequence": 1,
         "batch_id": 1,
+        "job_id": 1,
         "code": PRODUCT_A,
     }
 
@@ -139,13 +145,24 @@ def test_stateful(api_schema: Any, fuzz_world: World) -> None:
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             case.validate_response(response, checks=_checks(case))
 
-    Workflow.run(
-        settings=settings(
-            Workflow.TestCase.settings,
-            max_examples=STATEFUL_SCENARIOS,
-            stateful_step_count=5,
-            deadline=None,
-            derandomize=True,
-            database=None,
-        )
-    )
+    # The scenarios share one database, so a link's target can exist in one scenario and not in
+    # the next (a retried POST answers 409, a batch id moved on). Hypothesis then sees the same
+    # choice prefix draw differently and stops with FlakyStrategyDefinition: an artefact of
+    # generation, not a finding. A real finding (5xx, schema mismatch) raises a check failure,
+    # which propagates at once; only the generation artefact is retried, at most twice.
+    for attempt in range(3):
+        try:
+            Workflow.run(
+                settings=settings(
+                    Workflow.TestCase.settings,
+                    max_examples=STATEFUL_SCENARIOS,
+                    stateful_step_count=5,
+                    deadline=None,
+                    derandomize=attempt == 0,
+                    database=None,
+                )
+            )
+            return
+        except FlakyStrategyDefinition:
+            if attempt == 2:
+                raise

@@ -136,8 +136,15 @@ def test_the_openapi_document_is_valid_and_describes_security(world: World) -> N
             if method == "parameters":
                 continue
             where = f"{method.upper()} {path}"
-            assert operation["security"] == [{"ApiKey": []}], where
             assert operation["x-roles"], where
+            if operation.get("x-public"):  # report verification by code: the QR code's target
+                assert (method, path) == ("get", "/api/v1/reports/verify/{verification_code}"), (
+                    where
+                )
+                assert operation["security"] == [], where
+                assert {"429", "default"} <= set(map(str, operation["responses"])), where
+                continue
+            assert operation["security"] == [{"ApiKey": []}], where
             assert {"401", "403", "429", "default"} <= set(map(str, operation["responses"])), where
     problem_doc = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]
     assert list(problem_doc) == ["application/problem+json"]

@@ -6,19 +6,15 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
-import click
 import pyarrow.parquet as pq
 import pytest
+from cli_helpers import Invoke, Result, cli_invoker
 
 from finance_engine.cli import backtest, model
-from finance_engine.cli.common import run_cli
 from products.catalog import DEFAULT_CATALOG_DIR
 
-Result = tuple[int, str, str]
-Invoke = Callable[..., Result]
 DECLINE_RED = {
     "format": "finance-engine/rule-patch@1",
     "name": "decline-red",
@@ -32,20 +28,7 @@ def invoke(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Invoke:
     monkeypatch.setenv("FINANCE_ENGINE_INSTANCE_PATH", str(tmp_path / "instance"))
-
-    @click.group()
-    def cli() -> None:
-        """Test root."""
-
-    model.register(cli)
-    backtest.register(cli)
-
-    def run(*args: str) -> Result:
-        code = run_cli(cli, list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return cli_invoker(capsys, model.register, backtest.register)
 
 
 @pytest.fixture

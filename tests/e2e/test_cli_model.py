@@ -4,18 +4,13 @@ error mapping, with the instance folder in a temporary directory."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-import click
 import pyarrow.parquet as pq
 import pytest
+from cli_helpers import Invoke, cli_invoker
 
-from finance_engine.cli.common import run_cli
 from finance_engine.cli.model import register
-
-Result = tuple[int, str, str]
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture
@@ -27,18 +22,7 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def invoke(capsys: pytest.CaptureFixture[str], instance: Path) -> Invoke:
-    @click.group()
-    def cli() -> None:
-        """Test root."""
-
-    register(cli)
-
-    def run(*args: str) -> Result:
-        code = run_cli(cli, ["model", *args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return cli_invoker(capsys, register, prefix=("model",))
 
 
 @pytest.fixture

@@ -8,35 +8,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
+from cli_helpers import Invoke, cli_invoker
 
-from finance_engine.cli.common import run_cli
 from finance_engine.cli.products import register
 from products.catalog import DEFAULT_CATALOG_DIR
-
-Result = tuple[int, str, str]
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture
 def invoke(capsys: pytest.CaptureFixture[str]) -> Invoke:
-    @click.group()
-    def cli() -> None:
-        """Test root."""
-
-    register(cli)
-
-    def run(*args: str) -> Result:
-        code = run_cli(cli, ["products", *args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return cli_invoker(capsys, register, prefix=("products",))
 
 
 @pytest.fixture

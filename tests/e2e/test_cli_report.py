@@ -9,27 +9,22 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-import click
 import pytest
+from cli_helpers import Invoke, cli_invoker
+from metered_firms import add_metered_firm
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from accounting.account import Period
-from finance_engine.cli.common import run_cli
 from finance_engine.cli.report import register
 from finance_engine.config import load_settings
 from finance_engine.db import make_engine, unit_of_work, upgrade
-from finance_engine.models import DailyRollup, Entity, Meter
 from finance_engine.services.accounts import compute_period_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.signing import create_dev_pki
-
-Result = tuple[int, str, str]
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture
@@ -45,30 +40,7 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     upgrade(engine)
     with unit_of_work(engine) as session:
         for n in (1, 2):
-            eid = f"F{n:02d}"
-            session.add(
-                Entity(
-                    id=eid,
-                    name=f"测试企业{n}",
-                    sector="industry",
-                    industry_code="C2614",
-                    region="kecheng",
-                )
-            )
-            session.flush()
-            meter = Meter(code=f"{eid}-E", entity_id=eid, energy_type="electricity", unit="kWh")
-            session.add(meter)
-            session.flush()
-            assert meter.id is not None
-            session.add_all(
-                DailyRollup(
-                    meter_id=meter.id,
-                    day=date(2023, 1, 1) + timedelta(days=d),
-                    quantity=1000.0 * n,
-                    intervals=96,
-                )
-                for d in range(365)
-            )
+            add_metered_firm(session, f"F{n:02d}", f"测试企业{n}", 1000.0 * n)
     store_activity(
         engine,
         [
@@ -88,18 +60,7 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def invoke(capsys: pytest.CaptureFixture[str], instance: Path) -> Invoke:
-    @click.group()
-    def cli() -> None:
-        """Test root."""
-
-    register(cli)
-
-    def run(*args: str) -> Result:
-        code = run_cli(cli, ["report", *args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return cli_invoker(capsys, register, prefix=("report",))
 
 
 def test_issue_then_verify_by_file_and_by_id(invoke: Invoke, tmp_path: Path) -> None:

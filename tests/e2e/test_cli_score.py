@@ -5,12 +5,11 @@ account of the example fluorochemical firm."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import click
 import pytest
+from cli_helpers import Invoke, cli_invoker
 from sqlmodel import Session
 
 from accounting.account import account_to_dict
@@ -18,12 +17,9 @@ from accounting.calc import parse_calc_document, run_calc
 from accounting.factors import load_factor_set_dir
 from accounting.grading import load_grading_config
 from finance_engine.cli import admin, model, score
-from finance_engine.cli.common import run_cli
 from finance_engine.db import make_engine
 from finance_engine.models import CarbonAccount, Entity
 
-Result = tuple[int, str, str]
-Invoke = Callable[..., Result]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "industry.json"
 FEATURES = [
     "--revenue", "8000", "--leverage", "0.45", "--current-ratio", "1.6", "--roa", "0.07",
@@ -42,19 +38,7 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def invoke(capsys: pytest.CaptureFixture[str], instance: Path) -> Invoke:
-    @click.group()
-    def cli() -> None:
-        """Test root."""
-
-    for module in (admin, model, score):
-        module.register(cli)
-
-    def run(*args: str) -> Result:
-        code = run_cli(cli, list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return cli_invoker(capsys, admin.register, model.register, score.register)
 
 
 def _store_account(instance: Path) -> None:

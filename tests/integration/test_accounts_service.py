@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from metered_firms import add_metered_firm
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from accounting.account import Period
 from finance_engine.config import Settings
 from finance_engine.db import unit_of_work
-from finance_engine.models import CarbonAccount, DailyRollup, Entity, FactorSetRecord, Meter
+from finance_engine.models import CarbonAccount, FactorSetRecord
 from finance_engine.services.accounts import compute_period_accounts, latest_account, list_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.reference import ReferenceDataError
@@ -23,24 +24,7 @@ GAS_T_PER_M3 = 389.31e-4 * 15.3e-3 * 0.99 * 44 / 12  # GB/T 32150 defaults
 
 
 def _firm(session: Session, n: int, kwh_per_day: float, days: int = 365) -> None:
-    eid = f"F{n:02d}"
-    session.add(
-        Entity(id=eid, name=f"Firm {n}", sector="industry", industry_code="C2614", region="kecheng")
-    )
-    session.flush()
-    meter = Meter(code=f"{eid}-E", entity_id=eid, energy_type="electricity", unit="kWh")
-    session.add(meter)
-    session.flush()
-    assert meter.id is not None
-    session.add_all(
-        DailyRollup(
-            meter_id=meter.id,
-            day=YEAR.start + timedelta(days=d),
-            quantity=kwh_per_day,
-            intervals=96,
-        )
-        for d in range(days)
-    )
+    add_metered_firm(session, f"F{n:02d}", f"Firm {n}", kwh_per_day, days=days)
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ one unbroken chain."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,22 @@ from accounting.account import account_to_dict
 from accounting.calc import parse_calc_document, run_calc
 from accounting.factors import load_factor_set_dir
 from accounting.grading import load_grading_config
+from finance_engine.db import make_engine, upgrade
 from finance_engine.models import Alert, CarbonAccount, Entity, Meter
-from finance_engine.services.decision_log import SqlDecisionLog
+from finance_engine.services.borrowers import (
+    BorrowerNotVisibleError,
+    account_cache,
+    borrower_account,
+    lookup_borrower,
+)
+from finance_engine.services.consents import EntityAccess, grant_consent, revoke_consent
+from finance_engine.services.decision_log import SqlDecisionLog, lock_path
 from finance_engine.services.decisions import (
     DecisionContext,
     DecisionServiceError,
     default_catalog,
     list_decisions,
+    load_account_views,
     offers,
     score,
     score_batch,
@@ -34,6 +44,7 @@ from finance_engine.services.decisions import (
 )
 from finance_engine.services.models import InMemoryModelStore
 from finance_engine.synth.loans import generate_loan_history
+from finance_engine.tables_api import Consent
 from scoring.applications import Application, Financials
 from scoring.decision_log import Problem
 from scoring.decision_rules import default_decision_rules
@@ -72,30 +83,32 @@ def account_result(entity_id: str, previous_intensity: float) -> dict[str, Any]:
     return account_to_dict(result)
 
 
-def store_firm(engine: Engine, entity_id: str, previous_intensity: float = 1.02) -> None:
+def account_row(entity_id: str, previous_intensity: float, benchmark: str = "") -> CarbonAccount:
     data = account_result(entity_id, previous_intensity)
     grade = data["grade"]
+    return CarbonAccount(
+        entity_id=entity_id,
+        sector="industry",
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
+        factor_set_version=data["factor_set"],
+        benchmark_version=benchmark or data["benchmark"]["version"],
+        grading_version=data["grading_version"],
+        emissions_tco2e=data["emissions_tco2e"]["total"],
+        scope1_tco2e=data["emissions_tco2e"]["scope1"],
+        scope2_tco2e=data["emissions_tco2e"]["scope2"],
+        carbon_efficiency_grade=grade["carbon_efficiency"],
+        colour=grade["colour"],
+        score=grade["score"],
+        result=data,
+    )
+
+
+def store_firm(engine: Engine, entity_id: str, previous_intensity: float = 1.02) -> None:
     with Session(engine) as session:
         session.add(Entity(id=entity_id, name=entity_id, sector="industry", industry_code="C2614"))
         session.flush()
-        session.add(
-            CarbonAccount(
-                entity_id=entity_id,
-                sector="industry",
-                period_start=date(2025, 1, 1),
-                period_end=date(2025, 12, 31),
-                factor_set_version=data["factor_set"],
-                benchmark_version=data["benchmark"]["version"],
-                grading_version=data["grading_version"],
-                emissions_tco2e=data["emissions_tco2e"]["total"],
-                scope1_tco2e=data["emissions_tco2e"]["scope1"],
-                scope2_tco2e=data["emissions_tco2e"]["scope2"],
-                carbon_efficiency_grade=grade["carbon_efficiency"],
-                colour=grade["colour"],
-                score=grade["score"],
-                result=data,
-            )
-        )
+        session.add(account_row(entity_id, previous_intensity))
         session.commit()
 
 
@@ -322,4 +335,153 @@ def test_concurrent_appenders_build_one_unbroken_chain(engine: Engine) -> None:
     # each append's two records are adjacent: no writer slipped in between
     records = list(SqlDecisionLog(engine).records())
     for first, second in zip(records[::2], records[1::2], strict=True):
+        assert second.application_id == first.application_id
+
+
+# ------------------------------------------------------------------- the request hot path
+
+
+def test_the_one_query_lookup_equals_the_batch_views(
+    engine: Engine, context: DecisionContext
+) -> None:
+    store_firm(engine, "F1")
+    add_alert(engine, "F1", "critical", datetime(2026, 3, 1, tzinfo=UTC))
+    add_alert(engine, "F1", "info", datetime(2026, 5, 1, tzinfo=UTC))
+    add_alert(engine, "F1", "warning", datetime(2025, 5, 1, tzinfo=UTC))  # out of the window
+    days, zone = context.rules.alert_window_days, context.timezone
+    dbapi = engine.raw_connection()
+    try:
+        found = lookup_borrower(
+            engine, dbapi, "F1", lender=None, on=ON, window_days=days, timezone=zone
+        )
+        assert found.access is EntityAccess.VISIBLE
+        view = borrower_account(engine, dbapi, found, "F1", ON)
+        assert view == load_account_views(engine, ["F1"], on=ON, context=context)["F1"]
+        assert (view.open_alerts.critical, view.open_alerts.warning, view.open_alerts.info) == (
+            1,
+            0,
+            1,
+        )
+        day = date(2025, 12, 30)
+        before = lookup_borrower(
+            engine, dbapi, "F1", lender=None, on=day, window_days=days, timezone=zone
+        )
+        assert before.account_key is None  # no period ending on or before that day
+        nobody = lookup_borrower(
+            engine, dbapi, "NOBODY", lender="L1", on=ON, window_days=days, timezone=zone
+        )
+        assert (nobody.access, nobody.account_key) == (EntityAccess.NO_ENTITY, None)
+    finally:
+        dbapi.close()
+
+
+def test_the_cached_account_yields_to_a_newer_row_and_alerts_are_read_every_time(
+    engine: Engine, context: DecisionContext
+) -> None:
+    store_firm(engine, "F1")
+    first = score(engine, context, app(), on=ON).decision.account
+    assert first is not None
+    assert first.account_id is not None
+    assert any(key[0] == first.account_id for key in account_cache(engine))
+    add_alert(engine, "F1", "critical", datetime(2026, 3, 1, tzinfo=UTC))
+    second = score(engine, context, app(), on=ON).decision.account
+    assert second is not None
+    assert (second.account_id, first.open_alerts.critical, second.open_alerts.critical) == (
+        first.account_id,
+        0,
+        1,
+    )
+    with Session(engine) as session:  # a recomputation: a new row, intensity up 16%
+        session.add(account_row("F1", 0.80, benchmark="recomputed"))
+        session.commit()
+    third = score(engine, context, app(), on=ON).decision.account
+    assert third is not None
+    assert third.trend_pct is not None
+    assert first.trend_pct is not None
+    assert third.account_id != first.account_id
+    assert (round(first.trend_pct), round(third.trend_pct)) == (-9, 16)
+    assert third.open_alerts.critical == 1
+
+
+def test_a_lender_scores_only_entities_consenting_to_it_checked_first(
+    engine: Engine, context: DecisionContext
+) -> None:
+    for firm in ("F1", "F2", "F3", "F4"):
+        store_firm(engine, firm)
+    grant_consent(engine, entity_id="F1", lender="L1")
+    revoked, _ = grant_consent(engine, entity_id="F2", lender="L1")
+    revoke_consent(engine, revoked.id)
+    grant_consent(engine, entity_id="F3", lender="L1", expires_at=datetime.now(UTC) + timedelta(1))
+    lapsing, _ = grant_consent(
+        engine, entity_id="F4", lender="L1", expires_at=datetime.now(UTC) + timedelta(1)
+    )
+    with Session(engine) as session:  # F4's consent lapsed an hour ago
+        consent = session.get(Consent, lapsing.id)
+        assert consent is not None
+        consent.expires_at = datetime.now(UTC) - timedelta(hours=1)
+        session.add(consent)
+        session.commit()
+    assert score(engine, context, app("F1"), on=ON, lender="L1").record.sequence == 1
+    assert score(engine, context, app("F3"), on=ON, lender="L1").record.sequence == 2
+    refused = [("F2", "L1"), ("F4", "L1"), ("F1", "L2"), ("NOBODY", "L1")]
+    for entity, lender in refused:
+        with pytest.raises(BorrowerNotVisibleError) as caught:  # before the product check
+            score(engine, context, app(entity, product="NO-SUCH"), on=ON, lender=lender)
+        expected = EntityAccess.NO_ENTITY if entity == "NOBODY" else EntityAccess.NO_CONSENT
+        assert (caught.value.entity_id, caught.value.access) == (entity, expected)
+    with pytest.raises(BorrowerNotVisibleError):
+        offers(engine, context, app("F2", product=None), on=ON, lender="L1")
+    assert len(list_decisions(engine)) == 2
+
+
+def test_the_response_json_is_the_logged_document(engine: Engine, context: DecisionContext) -> None:
+    store_firm(engine, "F1")
+    logged = score(engine, context, app(), on=ON)
+    document = json.loads(logged.to_json())
+    assert document == json.loads(json.dumps(logged.to_dict()))
+    shown = show_decision(engine, logged.record.sequence)
+    assert {k: v for k, v in shown.items() if k != "log"} == {
+        k: v for k, v in document.items() if k != "log"
+    }
+    assert document["log"] == {
+        k: shown["log"][k] for k in ("sequence", "record_hash", "created_at")
+    }
+
+
+def _append_from_process(url: str, writer: int, count: int) -> None:
+    engine = make_engine(url)
+    log = SqlDecisionLog(engine)
+    for i in range(count):
+        payload = {
+            "application_id": f"P{writer}-{i}",
+            "entity_id": f"E{writer}",
+            "outcome": "refer",
+        }
+        log.append([payload, {**payload, "product_code": "X"}], created_at=NOW)
+    engine.dispose()
+
+
+def test_sqlite_appenders_in_several_processes_queue_on_the_lock_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    parent = SqlDecisionLog(engine)
+    parent.append([{"application_id": "first", "outcome": "refer"}], created_at=NOW)
+    forked = multiprocessing.get_context("fork")  # children inherit the parent's lock file
+    children = [forked.Process(target=_append_from_process, args=(url, w, 15)) for w in range(3)]
+    for child in children:
+        child.start()
+    for i in range(15):  # the parent appends meanwhile, through its own lock file descriptor
+        parent.append([{"application_id": f"parent-{i}", "outcome": "refer"}], created_at=NOW)
+    for child in children:
+        child.join(60)
+        assert child.exitcode == 0
+    report = verify_log(engine)
+    assert report.intact
+    assert report.records_checked == 1 + 15 + 3 * 15 * 2
+    path = lock_path(engine)
+    assert path is not None
+    assert Path(path).is_file()
+    pairs = [r for r in SqlDecisionLog(engine).records() if r.application_id.startswith("P")]
+    for first, second in zip(pairs[::2], pairs[1::2], strict=True):
         assert second.application_id == first.application_id

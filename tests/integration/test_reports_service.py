@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from metered_firms import add_metered_firm
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from sqlalchemy import Engine
@@ -26,7 +27,7 @@ from sqlmodel import Session, col, select
 from accounting.account import Period
 from finance_engine.config import ConfigError, Settings, load_settings
 from finance_engine.db import unit_of_work
-from finance_engine.models import Alert, CarbonAccount, DailyRollup, Entity, Meter
+from finance_engine.models import Alert, CarbonAccount, Entity
 from finance_engine.services.accounts import compute_period_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.report_data import report_catalog
@@ -60,23 +61,9 @@ GAS_T_PER_M3 = 389.31e-4 * 15.3e-3 * 0.99 * 44 / 12  # GB/T 32150 defaults
 
 def _metered(session: Session, eid: str, kwh_per_day_per_month: float) -> int:
     """A metered firm whose daily electricity is ``kwh × month number`` (January 1×...)."""
-    session.add(
-        Entity(
-            id=eid, name=f"Firm {eid}", sector="industry", industry_code="C2614", region="kecheng"
-        )
+    return add_metered_firm(
+        session, eid, f"Firm {eid}", lambda day: kwh_per_day_per_month * day.month
     )
-    session.flush()
-    meter = Meter(code=f"{eid}-E", entity_id=eid, energy_type="electricity", unit="kWh")
-    session.add(meter)
-    session.flush()
-    assert meter.id is not None
-    session.add_all(
-        DailyRollup(
-            meter_id=meter.id, day=day, quantity=kwh_per_day_per_month * day.month, intervals=96
-        )
-        for day in (YEAR.start + timedelta(days=d) for d in range(365))
-    )
-    return meter.id
 
 
 def _alert(meter_id: int, eid: str, when: datetime, kind: str = "over_consumption") -> Alert:

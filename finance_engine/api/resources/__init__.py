@@ -8,10 +8,12 @@ from finance_engine.api.resources import (
     accounts,
     activity,
     alerts,
+    backtests,
     decisions,
     entities,
     products,
     readings,
+    reports,
 )
 
 BLUEPRINTS: list[Blueprint] = [
@@ -23,4 +25,6 @@ BLUEPRINTS: list[Blueprint] = [
     products.blp,
     decisions.blp,
     access.blp,
+    reports.blp,
+    backtests.blp,
 ]

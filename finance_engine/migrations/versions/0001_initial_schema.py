@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 20:21:57.949360
+Create Date: 2026-11-25 20:54:53.749519
 """
 
 from __future__ import annotations
@@ -54,6 +54,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_key_lender'), ['lender'], unique=False)
+
+    op.create_table('backtest_job',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('submitted_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=True),
+    sa.Column('out_dir', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('history_file', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('worker_host', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('worker_pid', sa.Integer(), nullable=True),
+    sa.Column('worker_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('backtest_job', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_backtest_job_status'), ['status'], unique=False)
 
     op.create_table('benchmark_set',
     sa.Column('version', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -372,6 +392,10 @@ def downgrade() -> None:
 
     op.drop_table('decision_log')
     op.drop_table('benchmark_set')
+    with op.batch_alter_table('backtest_job', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_backtest_job_status'))
+
+    op.drop_table('backtest_job')
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_key_lender'))
 

@@ -25,7 +25,7 @@ from accounting.benchmarks import compute_benchmarks
 from accounting.emissions import EnergyTotal
 from accounting.energy import EnergyType as E
 from accounting.factors import FactorSet, factor_set_from_content, load_factor_set_dir
-from accounting.grading import GradingConfig, load_grading_config
+from accounting.grading import GradingConfig
 from accounting.vocab import CarbonLabel, Colour, Sector
 
 REL = 1e-3
@@ -38,16 +38,6 @@ YEAR_2023 = Period(date(2023, 1, 1), date(2023, 12, 31))
 #   heat 1,000 GJ x 0.11                                           =   110.0000
 #   steam 2,000 t x (2777 - 83.74) x 1e-3 GJ/t x 0.11             =   592.5172
 TOTAL_TCO2E = 1900.2988 + 1081.0944 + 955.08 + 110.0 + 592.5172  # = 4,638.9904
-
-
-@pytest.fixture(scope="module")
-def cn2023() -> FactorSet:
-    return load_factor_set_dir().get("CN-2023")
-
-
-@pytest.fixture(scope="module")
-def rules() -> GradingConfig:
-    return load_grading_config()
 
 
 def _firm(**overrides: object) -> AccountInput:

@@ -23,8 +23,8 @@ from accounting.agriculture import AgricultureData, ManureEntry, RiceSeason
 from accounting.calc import CalcInputError, parse_calc_document, run_calc
 from accounting.emissions import EnergyTotal
 from accounting.energy import EnergyType
-from accounting.factors import FactorSet, FactorSetRegistry, load_factor_set_dir
-from accounting.grading import GradingConfig, load_grading_config
+from accounting.factors import FactorSet, FactorSetRegistry
+from accounting.grading import GradingConfig
 from accounting.vocab import Sector
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -32,21 +32,6 @@ N2O_N = 44 / 28
 GRID_2023_T_PER_KWH = 0.5306e-3
 DIESEL_T_PER_T = 42.652 * 20.2e-3 * 0.98 * 44 / 12
 PIG_SLURRY_KG = 0.3 * 365 * 0.29 * 0.67 * 0.32  # VS x 365 x Bo x 0.67 x MCF (liquid slurry, 17 C)
-
-
-@pytest.fixture(scope="module")
-def registry() -> FactorSetRegistry:
-    return load_factor_set_dir()
-
-
-@pytest.fixture(scope="module")
-def cn2023(registry: FactorSetRegistry) -> FactorSet:
-    return registry.get("CN-2023")
-
-
-@pytest.fixture(scope="module")
-def rules() -> GradingConfig:
-    return load_grading_config()
 
 
 def _farm(

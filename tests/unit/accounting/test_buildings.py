@@ -29,8 +29,8 @@ from accounting.buildings import (
 from accounting.calc import CalcInputError, parse_calc_document, run_calc
 from accounting.emissions import EnergyTotal
 from accounting.energy import EnergyType
-from accounting.factors import FactorSet, FactorSetRegistry, load_factor_set_dir
-from accounting.grading import GradingConfig, load_grading_config
+from accounting.factors import FactorSet, FactorSetRegistry
+from accounting.grading import GradingConfig
 from accounting.sector_lines import DEFAULT_SECTOR_DIR, SectorDataError
 from accounting.vocab import Sector
 
@@ -39,21 +39,6 @@ GRID_2023_T_PER_KWH = 0.5306e-3  # MEE 2023 national average (CN-2023)
 GAS_T_PER_M3 = 389.31e-4 * 15.3e-3 * 0.99 * 44 / 12  # GB/T 32150 natural gas
 OFFICE_HEAT, OFFICE_COOL = 0.15, 0.25  # buildings-v1.json office shares
 REF_HDD, REF_CDD = 1450.0, 240.0  # buildings-v1.json hot-summer-cold-winter reference year
-
-
-@pytest.fixture(scope="module")
-def registry() -> FactorSetRegistry:
-    return load_factor_set_dir()
-
-
-@pytest.fixture(scope="module")
-def cn2023(registry: FactorSetRegistry) -> FactorSet:
-    return registry.get("CN-2023")
-
-
-@pytest.fixture(scope="module")
-def rules() -> GradingConfig:
-    return load_grading_config()
 
 
 def _example() -> dict[str, Any]:

@@ -13,21 +13,11 @@ import pytest
 
 from accounting.account import account_to_dict
 from accounting.calc import CalcInputError, parse_calc_document, run_calc
-from accounting.factors import FactorSetRegistry, load_factor_set_dir
-from accounting.grading import GradingConfig, load_grading_config
+from accounting.factors import FactorSetRegistry
+from accounting.grading import GradingConfig
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 REL = 1e-3
-
-
-@pytest.fixture(scope="module")
-def registry() -> FactorSetRegistry:
-    return load_factor_set_dir()
-
-
-@pytest.fixture(scope="module")
-def rules() -> GradingConfig:
-    return load_grading_config()
 
 
 def _doc(**overrides: Any) -> dict[str, Any]:

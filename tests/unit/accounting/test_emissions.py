@@ -20,7 +20,7 @@ from accounting.emissions import (
     to_accounting_quantity,
 )
 from accounting.energy import EnergyType as E
-from accounting.factors import FactorSet, load_factor_set_dir
+from accounting.factors import FactorSet
 
 REL = 1e-3  # the acceptance criterion: within 0.1 % of the hand calculation
 
@@ -30,11 +30,6 @@ GAS_50_10K_M3 = 50 * 389.31 * 15.3e-3 * 0.99 * 44 / 12  # 500,000 m3 = 1,081.094
 ELEC_1800_MWH = 1800 * 0.5306  # 2,000 MWh consumed - 200 MWh own PV = 955.08 tCO2
 HEAT_1000_GJ = 1000 * 0.11  # = 110 tCO2
 STEAM_2000_T = 2000 * (2777 - 83.74) * 1e-3 * 0.11  # 5,386.52 GJ = 592.5172 tCO2
-
-
-@pytest.fixture(scope="module")
-def cn2023() -> FactorSet:
-    return load_factor_set_dir().get("CN-2023")
 
 
 def _firm() -> list[EnergyTotal]:

@@ -11,8 +11,8 @@ import pytest
 from accounting.account import account_to_dict
 from accounting.calc import CalcInputError, parse_calc_document, run_calc
 from accounting.energy import EnergyType
-from accounting.factors import FactorSetRegistry, load_factor_set_dir
-from accounting.grading import GradingConfig, load_grading_config
+from accounting.factors import FactorSetRegistry
+from accounting.grading import GradingConfig
 from accounting.transport import TransportData, Vehicle, load_transport_parameters, new_energy_share
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -20,16 +20,6 @@ DIESEL_T_PER_T = 42.652 * 20.2e-3 * 0.98 * 44 / 12  # GB/T 32150 diesel
 LNG_T_PER_T = 44.2 * 17.2e-3 * 0.98 * 44 / 12  # LNG row of the guide table (factor sets)
 CNG_T_PER_M3 = 389.31e-4 * 15.3e-3 * 0.99 * 44 / 12  # natural gas defaults
 GRID_2023_T_PER_KWH = 0.5306e-3
-
-
-@pytest.fixture(scope="module")
-def registry() -> FactorSetRegistry:
-    return load_factor_set_dir()
-
-
-@pytest.fixture(scope="module")
-def rules() -> GradingConfig:
-    return load_grading_config()
 
 
 def _example() -> dict[str, Any]:

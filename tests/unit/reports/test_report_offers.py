@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from product_docs import Document, as_parsed, valid_document, valid_product
 
 from products import Catalog, LprHistory, Product
 from products.catalog import catalog_from_documents
@@ -17,60 +17,8 @@ from reports import indicative_offers
 ON = date(2025, 7, 1)  # 1-year LPR 3.00% since the 2025-05-20 fixing
 
 
-def product_doc(**changes: Any) -> dict[str, Any]:
-    """1y LPR + 100 bp, floor 3.00%; dark green 1.5× / 50 bp, light green 1.2× / 20 bp;
-    +10 bp when intensity fell >= 5%; cap 1,000,000 yuan."""
-    doc: dict[str, Any] = {
-        "code": "TEST-LOAN",
-        "version": 1,
-        "name_zh": "测试贷",
-        "name_en": "Test loan",
-        "sectors": ["industry"],
-        "purpose": "Testing.",
-        "min_amount_yuan": "100000.00",
-        "max_amount_yuan": "1000000.00",
-        "min_term_months": 6,
-        "max_term_months": 36,
-        "rate": {"lpr_tenor": "1y", "spread_bp": 100, "floor_rate_pct": "3.00"},
-        "grade_basis": "colour",
-        "grade_table": {
-            "dark_green": {"limit_multiplier": "1.50", "rate_discount_bp": 50},
-            "light_green": {"limit_multiplier": "1.20", "rate_discount_bp": 20},
-        },
-        "adjustments": [
-            {
-                "code": "YOY-CUT-5",
-                "description": "Intensity fell at least 5% year on year",
-                "condition": {"metric": "intensity_cut_yoy_pct", "op": ">=", "value": "5"},
-                "discount_bp": 10,
-            }
-        ],
-        "eligibility": {
-            "minimum_grade": "light_green",
-            "provisional_grade": "refer",
-            "open_critical_alerts": "decline",
-            "excluded_industries": ["C3011"],
-            "max_pd": "0.05",
-            "max_quality_tier": 3,
-        },
-        "cerf_eligible": False,
-        "effective_from": "2025-06-01",
-        "effective_to": None,
-        "source": "Test fixture.",
-    }
-    doc.update(changes)
-    return doc
-
-
-def catalog(*products: dict[str, Any]) -> Catalog:
-    document = {
-        "format": "finance-engine/product-catalog@1",
-        "illustrative": True,
-        "lender": {"code": "test-bank", "name_zh": "测试银行", "name_en": "Test Bank"},
-        "products": list(products),
-    }
-    parsed = json.loads(json.dumps(document), parse_float=Decimal)
-    return catalog_from_documents({"test-bank.json": parsed})
+def catalog(*products: Document) -> Catalog:
+    return catalog_from_documents({"test-bank.json": as_parsed(valid_document(*products))})
 
 
 def account(**changes: Any) -> dict[str, Any]:
@@ -91,7 +39,7 @@ def products_of(cat: Catalog) -> tuple[Product, ...]:
 
 
 def test_terms_limit_and_rate_follow_the_hand_calculation() -> None:
-    cat = catalog(product_doc())
+    cat = catalog(valid_product())
     (offer,) = indicative_offers(
         products_of(cat), account(), on=ON, base_limit_yuan=Decimal("500000"), lpr=cat.lpr
     )
@@ -106,7 +54,7 @@ def test_terms_limit_and_rate_follow_the_hand_calculation() -> None:
 
 
 def test_the_limit_is_capped_at_the_product_maximum_and_the_rate_at_the_floor() -> None:
-    cat = catalog(product_doc())
+    cat = catalog(valid_product())
     lower = LprHistory(
         version="test",
         fixings=(LprFixing(date(2025, 6, 20), Decimal("2.50"), Decimal("3.00"), "test", "U"),),
@@ -132,7 +80,7 @@ def test_the_limit_is_capped_at_the_product_maximum_and_the_rate_at_the_floor() 
 def test_an_account_the_product_does_not_serve_gets_no_offer(
     changes: dict[str, Any], why: str
 ) -> None:
-    cat = catalog(product_doc())
+    cat = catalog(valid_product())
     offers = indicative_offers(
         products_of(cat), account(**changes), on=ON, base_limit_yuan=Decimal("1"), lpr=cat.lpr
     )
@@ -140,7 +88,7 @@ def test_an_account_the_product_does_not_serve_gets_no_offer(
 
 
 def test_a_provisional_grade_is_referred_and_open_critical_alerts_decline() -> None:
-    cat = catalog(product_doc())
+    cat = catalog(valid_product())
     provisional = account(
         grade={"colour": "dark_green", "carbon_efficiency": 3, "provisional": True}
     )
@@ -160,7 +108,7 @@ def test_a_provisional_grade_is_referred_and_open_critical_alerts_decline() -> N
 
 
 def test_carbon_efficiency_products_use_the_numeric_grade_and_offers_sort_by_rate() -> None:
-    efficiency = product_doc(
+    efficiency = valid_product(
         code="TEST-CE",
         grade_basis="carbon_efficiency",
         grade_table={
@@ -169,9 +117,9 @@ def test_carbon_efficiency_products_use_the_numeric_grade_and_offers_sort_by_rat
             "3": {"limit_multiplier": "1.10", "rate_discount_bp": 20},
         },
         adjustments=[],
-        eligibility={**product_doc()["eligibility"], "minimum_grade": "3"},
+        eligibility={**valid_product()["eligibility"], "minimum_grade": "3"},
     )
-    cat = catalog(product_doc(), efficiency)
+    cat = catalog(valid_product(), efficiency)
     offers = indicative_offers(
         products_of(cat), account(), on=ON, base_limit_yuan=Decimal("100000"), lpr=cat.lpr
     )

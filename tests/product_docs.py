@@ -1,6 +1,7 @@
 """Builders for small product documents: one valid product, changed field by field in tests.
 
-A plain module (not conftest) so tests can import the helpers by name.
+A plain module (not conftest) so tests can import the helpers by name; it sits in ``tests/``,
+which pytest puts on ``sys.path`` for the root ``conftest.py``, so every test folder can.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ Document = dict[str, Any]
 def valid_product(**changes: Any) -> Document:
     """A valid product: 1y LPR + 100 bp, floor 3.00%, largest discount 50 + 10 = 60 bp.
 
-    From 2025-06-01 the 1y LPR is 3.00%, so the lowest rate is 3.00 + 1.00 - 0.60 = 3.40%.
+    Dark green 1.5× / 50 bp, light green 1.2× / 20 bp; +10 bp when intensity fell >= 5%;
+    100,000 to 1,000,000 yuan; industries B06 and C3011 excluded. From 2025-06-01 the 1y LPR
+    is 3.00%, so the lowest rate is 3.00 + 1.00 - 0.60 = 3.40%.
     """
     product: Document = {
         "code": "TEST-LOAN",
