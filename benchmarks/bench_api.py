@@ -3,23 +3,28 @@
 Run::
 
     .venv/bin/python -m benchmarks.bench_api [--duration 10] [--connections 16]
-        [--workers 2] [--repeat 3] [--database-url postgresql+psycopg://...]
+        [--workers 2] [--repeat 3] [--probes] [--database-url postgresql+psycopg://...]
 
-Builds a small world in a temporary folder (SQLite by default: three graded firms, a trained
-risk model, a bank_system key and consents), then serves, one after the other, with the same
-gunicorn config (``finance_engine.gunicorn_conf``, ``--workers`` sync workers, loopback):
+Builds a small world (three graded firms, a trained risk model, a bank_system key and consents)
+in a temporary SQLite file, or with ``--database-url`` (or ``$FINANCE_ENGINE_BENCH_DATABASE_URL``)
+in a fresh PostgreSQL schema dropped afterwards, then serves with the same gunicorn config
+(``finance_engine.gunicorn_conf``, ``--workers`` sync workers, loopback):
 
 - *floor*: ``benchmarks.bare_app`` - ``POST /score`` parses the same JSON body and answers
   the same number of bytes as a real decision, with nothing else;
-- *scoring*: ``POST /api/v1/decisions`` of the real app (key check, rate-limit count, consent
-  check, account and alert reads, LightGBM PD, rules, hash-chained decision-log append,
-  response schema, JSON access log line, metrics).
+- with ``--probes``, the ceiling probes of ``benchmarks.probe_app``: the floor plus the request
+  schema, plus the decision (no database), and the decision service alone (consent, account
+  and alerts query, decision, hash-chained log append) without the API machinery;
+- *scoring*: ``POST /api/v1/decisions`` of the real app (key check, rate-limit count, consent,
+  account and alerts query, LightGBM PD, rules, hash-chained decision-log append, JSON access
+  log line, metrics).
 
 Load comes from ``wrk`` (Debian package ``wrk``; ``-t2 -c16`` as in ``performance.md``) or, when
 it is not installed, a bounded Python load generator (processes with keep-alive connections;
 heavier on the CPU it shares with the server, so its absolute numbers are lower). Each target
-runs ``--repeat`` times alternately; medians are printed with the ratios the issue sets as
-targets: scoring throughput >= 60% of the floor's, scoring p99 <= 2x the floor's.
+runs ``--repeat`` times alternately; medians are printed with each target's share of the
+floor's throughput and the ratios the issue sets as targets: scoring throughput >= 60% of the
+floor's, scoring p99 <= 2x the floor's.
 """
 
 from __future__ import annotations
@@ -36,32 +41,18 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import text
+from benchmarks.api_world import (
+    DATABASE_URL_VAR,
+    LENDER,
+    application,
+    build_world,
+    drop_schema,
+    fresh_schema,
+)
 
-from accounting.account import Period
-from finance_engine.config import load_settings
-from finance_engine.db import make_engine, unit_of_work, upgrade
-from finance_engine.models import DailyRollup, Entity, Meter
-from finance_engine.services.accounts import compute_period_accounts
-from finance_engine.services.activity import store_activity
-from finance_engine.services.consents import grant_consents
-from finance_engine.services.keys import create_key
-from finance_engine.services.models import FileModelStore
-from finance_engine.synth.loans import generate_loan_history
-from scoring.features import feature_matrix
-from scoring.risk_model import RiskModel
-
-LENDER = "icbc-quzhou"
-PRODUCT = "ICBC-QZ-IND-CRL"
-FIRMS = ("F01", "F02", "F03")
-YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
-DATABASE_URL_VAR = "FINANCE_ENGINE_BENCH_DATABASE_URL"
 PROBE_FACTORY = "benchmarks.probe_app:create_probe_app()"
 PROBE_STAGES = ("parse", "decide", "service")
 PROBE_LABELS = {
@@ -80,105 +71,6 @@ class Result:
     p50_ms: float
     p99_ms: float
     failures: int
-
-
-def application() -> dict[str, Any]:
-    """The scoring request body (about 350 bytes of JSON)."""
-    return {
-        "application_id": "BENCH-0001",
-        "entity_id": "F01",
-        "product_code": PRODUCT,
-        "base_limit_yuan": "2000000.00",
-        "base_rate_pct": "3.45",
-        "requested_amount_yuan": "1500000.00",
-        "requested_term_months": 36,
-        "financials": {
-            "revenue_10k_yuan": "8000",
-            "leverage": 0.45,
-            "current_ratio": 1.6,
-            "return_on_assets": 0.07,
-            "years_operating": 15,
-            "overdue_count_24m": 0,
-        },
-    }
-
-
-def build_world(root: Path, database_url: str | None) -> tuple[dict[str, str], str]:
-    """A graded sample world; returns the server environment and a bank_system token."""
-    settings = load_settings(
-        {},
-        instance_path=root / "instance",
-        database_url=database_url or f"sqlite:///{root / 'bench.db'}",
-    )
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    with unit_of_work(engine) as session:
-        for n, eid in enumerate(FIRMS, start=1):
-            firm = Entity(id=eid, name=f"Firm {n}", sector="industry", industry_code="C2614")
-            firm.region = "kecheng"
-            session.add(firm)
-            session.flush()
-            meter = Meter(code=f"{eid}-E", entity_id=eid, energy_type="electricity", unit="kWh")
-            session.add(meter)
-            session.flush()
-            assert meter.id is not None
-            session.add_all(
-                DailyRollup(
-                    meter_id=meter.id,
-                    day=YEAR.start + timedelta(days=d),
-                    quantity=1000.0 * n,
-                    intervals=96,
-                )
-                for d in range(365)
-            )
-    store_activity(
-        engine,
-        [
-            {
-                "entity_id": e,
-                "period": {"start": "2025-01-01", "end": "2025-12-31"},
-                "value_added_10k_yuan": "1000",
-            }
-            for e in FIRMS
-        ],
-    )
-    compute_period_accounts(engine, settings, YEAR)
-    history = generate_loan_history(5, 6000)
-    model = RiskModel().fit(
-        feature_matrix(history.feature_columns()),
-        history["default_12m"],
-        created_at=datetime(2025, 3, 1, tzinfo=UTC),
-    )
-    FileModelStore.for_settings(settings).save(model)
-    _, token = create_key(engine, role="bank_system", lender=LENDER, name="bench")
-    grant_consents(engine, FIRMS, LENDER, reference="bench")
-    engine.dispose()
-    env = {
-        "FINANCE_ENGINE_DATABASE_URL": settings.database_url,
-        "FINANCE_ENGINE_INSTANCE_PATH": str(settings.instance_path),
-        "FINANCE_ENGINE_RATE_LIMIT_PER_MINUTE": str(10**9),
-        "PROMETHEUS_MULTIPROC_DIR": str(root / "prometheus"),
-    }
-    return env, token
-
-
-def fresh_schema(url: str) -> tuple[str, str]:
-    """Create a fresh PostgreSQL schema; return it and a URL whose search_path is it."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in url else "?"
-    return schema, f"{url}{sep}options=-csearch_path%3D{schema}"
-
-
-def drop_schema(url: str, schema: str) -> None:
-    """Drop the benchmark's schema."""
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _free_port() -> int:

@@ -6,11 +6,12 @@ the bearer token (401), counts the request against the key's rate limit (429), c
 (403), checks the media type of a body (415), and runs the view, through the idempotency store
 when the request carries ``Idempotency-Key``.
 
-Lender scoping happens in the views through :func:`require_visible` and :func:`deny`: a bank
-key asking for an entity without an active consent for its lender, or for another lender's
-decision, gets 404 (indistinguishable from "does not exist", so nothing leaks). Every denial of
-an authenticated key is stored in ``access_denial`` and logged; 401s are logged and counted but
-not stored (an unauthenticated caller must not be able to make the service write).
+Lender scoping happens in the views through :func:`require_visible` (or :func:`refusal`, after
+a lookup that read the consent itself) and :func:`deny`: a bank key asking for an entity
+without an active consent for its lender, or for another lender's decision, gets 404
+(indistinguishable from "does not exist", so nothing leaks). Every denial of an authenticated
+key is stored in ``access_denial`` and logged; 401s are logged and counted but not stored (an
+unauthenticated caller must not be able to make the service write).
 """
 
 from __future__ import annotations
@@ -130,19 +131,19 @@ def require_visible(session: Session | Connection, entity_id: str, what: str = "
     if not principal.is_bank:
         return
     assert principal.lender is not None
-    check_access(entity_access(session, entity_id, principal.lender), entity_id, what)
+    access = entity_access(session, entity_id, principal.lender)
+    if access is not EntityAccess.VISIBLE:
+        raise refusal(access, entity_id, what)
 
 
-def check_access(access: EntityAccess, entity_id: str, what: str = "entity") -> None:
-    """Raise the bank key's 404 unless ``access`` (its lender's, to ``entity_id``) is visible:
-    a plain 404 for a missing entity, a logged denial for a missing consent."""
-    if access is EntityAccess.VISIBLE:
-        return
+def refusal(access: EntityAccess, entity_id: str, what: str = "entity") -> ProblemError:
+    """The 404 of a bank key for an entity it may not see: plain for a missing entity, a
+    logged denial (:func:`deny`) for one without an active consent to its lender."""
     principal = current_principal()
     detail = f"no {what} {entity_id!r} visible to lender {principal.lender}"
     if access is EntityAccess.NO_ENTITY:
-        raise ProblemError("not-found", detail)
-    raise deny(principal, "no_consent", 404, entity_id=entity_id, detail=detail)
+        return ProblemError("not-found", detail)
+    return deny(principal, "no_consent", 404, entity_id=entity_id, detail=detail)
 
 
 def _check_media_type(accepts: tuple[str, ...]) -> None:

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, select, text
 from sqlalchemy.pool import PoolProxiedConnection
 
-from finance_engine.services.prepared import prepared
+from finance_engine.services.prepared import autocommit, prepared, request_connection
 from finance_engine.tables_decisions import DecisionRecord
 from scoring.decision_log import GENESIS_HASH, LogRecord, chain_records
 
@@ -202,11 +202,8 @@ class SqlDecisionLog:
         stamp = iso_utc(created_at)
         if connection is not None:
             return self._append(connection, payloads, stamp)
-        dbapi = self.engine.raw_connection()
-        try:
+        with request_connection(self.engine) as dbapi:
             return self._append(dbapi, payloads, stamp)
-        finally:
-            dbapi.close()
 
     def _append(
         self, dbapi: PoolProxiedConnection, payloads: Sequence[Mapping[str, Any]], stamp: str
@@ -216,11 +213,15 @@ class SqlDecisionLog:
         with appender_lock(self.engine):
             return self._append_locked(dbapi, payloads, stamp)
 
-    def _lock_and_read_head(self, cursor: Any) -> tuple[int, str]:
+    def _lock_and_read_head(self, dbapi: PoolProxiedConnection, cursor: Any) -> tuple[int, str]:
         """Take the append lock; return the last record's sequence and hash."""
         if self.engine.dialect.name == "sqlite":
             cursor.execute("BEGIN IMMEDIATE")
             cursor.execute(_HEAD)
+        elif autocommit(dbapi):  # the transaction begins in the same message
+            cursor.execute(f"BEGIN; {_PG_LOCK_THEN_HEAD}")
+            cursor.nextset()
+            cursor.nextset()
         else:
             cursor.execute(_PG_LOCK_THEN_HEAD)
             cursor.nextset()
@@ -233,7 +234,7 @@ class SqlDecisionLog:
         insert = prepared(_INSERT, self.engine.dialect)
         cursor = dbapi.cursor()
         try:
-            after_sequence, after_hash = self._lock_and_read_head(cursor)
+            after_sequence, after_hash = self._lock_and_read_head(dbapi, cursor)
             records = chain_records(
                 payloads, after_sequence=after_sequence, after_hash=after_hash, created_at=stamp
             )

@@ -30,6 +30,7 @@ from finance_engine.services import borrowers
 from finance_engine.services.borrowers import BorrowerError
 from finance_engine.services.decision_log import DecisionLog, SqlDecisionLog
 from finance_engine.services.models import FileModelStore, ModelServiceError, ModelStore, utc_now
+from finance_engine.services.prepared import request_connection
 from products.catalog import Catalog, UnknownProductError, load_catalog
 from products.model import Product
 from scoring.applications import Application, ApplicationError
@@ -184,8 +185,7 @@ def _decide_logged(
     in their documented order, the decisions, and their append to the log."""
     day = on or context.today()
     entity_id, rules = application.entity_id, context.rules
-    dbapi = engine.raw_connection()
-    try:
+    with request_connection(engine) as dbapi:
         try:
             found = borrowers.visible_borrower(
                 engine,
@@ -206,8 +206,6 @@ def _decide_logged(
         except (ApplicationError, DecisionError, FeatureError) as exc:
             raise _bad_input(exc) from exc
         return _log(decisions, log or SqlDecisionLog(engine), context, dbapi)
-    finally:
-        dbapi.close()
 
 
 def score(

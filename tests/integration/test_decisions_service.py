@@ -43,6 +43,7 @@ from finance_engine.services.decisions import (
     verify_log,
 )
 from finance_engine.services.models import InMemoryModelStore
+from finance_engine.services.prepared import request_connection
 from finance_engine.synth.loans import generate_loan_history
 from finance_engine.tables_api import Consent
 from scoring.applications import Application, Financials
@@ -485,3 +486,23 @@ def test_sqlite_appenders_in_several_processes_queue_on_the_lock_file(tmp_path: 
     pairs = [r for r in SqlDecisionLog(engine).records() if r.application_id.startswith("P")]
     for first, second in zip(pairs[::2], pairs[1::2], strict=True):
         assert second.application_id == first.application_id
+
+
+def test_the_request_connection_returns_to_the_pool_as_it_was_lent(engine: Engine) -> None:
+    def failing_request() -> None:
+        with request_connection(engine) as dbapi:
+            cursor = dbapi.cursor()
+            cursor.execute("SELECT 1")
+            raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
+    SqlDecisionLog(engine).append([{"application_id": "A1", "outcome": "refer"}], created_at=NOW)
+    again = engine.raw_connection()
+    try:
+        assert not getattr(again.driver_connection, "autocommit", False)
+        cursor = again.cursor()
+        cursor.execute("SELECT count(*) FROM decision_log")
+        assert cursor.fetchone() == (1,)
+    finally:
+        again.close()

@@ -13,7 +13,7 @@ from flask import Response
 from flask.views import MethodView
 from sqlmodel import Session
 
-from finance_engine.api.auth import check_access, current_principal, deny, guard
+from finance_engine.api.auth import current_principal, deny, guard, refusal
 from finance_engine.api.blueprint import ID, Blueprint
 from finance_engine.api.metrics import count_decision
 from finance_engine.api.pagination import page, page_of
@@ -106,8 +106,7 @@ class Decisions(MethodView):
         try:
             logged = score(st.engine, context_for(st.settings), application, lender=_lender())
         except BorrowerNotVisibleError as exc:
-            check_access(exc.access, exc.entity_id)
-            raise  # not reached: check_access raises for anything not visible
+            raise refusal(exc.access, exc.entity_id) from None
         except DecisionServiceError as exc:
             raise _service_problem(exc) from exc
         # the hot path: the logged payload already has the documented shape and is already
@@ -158,8 +157,7 @@ class Offers(MethodView):
         try:
             ranked = offers(st.engine, context_for(st.settings), application, lender=_lender())
         except BorrowerNotVisibleError as exc:
-            check_access(exc.access, exc.entity_id)
-            raise  # not reached: check_access raises for anything not visible
+            raise refusal(exc.access, exc.entity_id) from None
         except DecisionServiceError as exc:
             raise _service_problem(exc) from exc
         return {"items": _rendered(ranked)}
