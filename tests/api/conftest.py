@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from metered_firms import add_metered_firm
 from sqlalchemy import Engine, update
 
 from accounting.account import Period
 from finance_engine.app import create_app
 from finance_engine.config import Settings, load_settings
 from finance_engine.db import make_engine, unit_of_work, upgrade
-from finance_engine.models import DailyRollup, Entity, Meter
 from finance_engine.services.accounts import compute_period_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.consents import grant_consent, revoke_consent
@@ -95,29 +95,7 @@ def application(
 def _firms(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         for n, eid in enumerate(FIRMS, start=1):
-            session.add(
-                Entity(
-                    id=eid,
-                    name=f"Firm {n}",
-                    sector="industry",
-                    industry_code="C2614",
-                    region="kecheng",
-                )
-            )
-            session.flush()
-            meter = Meter(code=f"{eid}-E", entity_id=eid, energy_type="electricity", unit="kWh")
-            session.add(meter)
-            session.flush()
-            assert meter.id is not None
-            session.add_all(
-                DailyRollup(
-                    meter_id=meter.id,
-                    day=YEAR.start + timedelta(days=d),
-                    quantity=1000.0 * n,
-                    intervals=96,
-                )
-                for d in range(365)
-            )
+            add_metered_firm(session, eid, f"Firm {n}", 1000.0 * n, first_day=YEAR.start)
     report = store_activity(
         engine,
         [
