@@ -13,8 +13,9 @@ in a fresh PostgreSQL schema dropped afterwards, then serves with the same gunic
 - *floor*: ``benchmarks.bare_app`` - ``POST /score`` parses the same JSON body and answers
   the same number of bytes as a real decision, with nothing else;
 - with ``--probes``, the ceiling probes of ``benchmarks.probe_app``: the floor plus the request
-  schema, plus the decision (no database), and the decision service alone (consent, account
-  and alerts query, decision, hash-chained log append) without the API machinery;
+  schema, plus the decision (no database); the floor plus the request schema and the database
+  work of a decision (consent, account and alerts query, hash-chained log append) without
+  computing one; and the decision service alone (all of these) without the API machinery;
 - *scoring*: ``POST /api/v1/decisions`` of the real app (key check, rate-limit count, consent,
   account and alerts query, LightGBM PD, rules, hash-chained decision-log append, JSON access
   log line, metrics).
@@ -54,10 +55,11 @@ from benchmarks.api_world import (
 )
 
 PROBE_FACTORY = "benchmarks.probe_app:create_probe_app()"
-PROBE_STAGES = ("parse", "decide", "service")
+PROBE_STAGES = ("parse", "decide", "store", "service")
 PROBE_LABELS = {
     "parse": "probe: floor + request schema",
     "decide": "probe: ... + decision (no DB)",
+    "store": "probe: schema + DB work, no decision",
     "service": "probe: decision service alone",
 }
 

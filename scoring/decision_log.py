@@ -43,13 +43,24 @@ def canonical_json(value: Any) -> str:
 
 def record_hash(sequence: int, prev_hash: str, created_at: str, payload: Mapping[str, Any]) -> str:
     """The SHA-256 (hex) of one record's canonical JSON."""
-    body = {
-        "created_at": created_at,
-        "payload": payload,
-        "prev_hash": prev_hash,
-        "sequence": sequence,
-    }
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    return record_hash_of_text(sequence, prev_hash, created_at, canonical_json(payload))
+
+
+def record_hash_of_text(sequence: int, prev_hash: str, created_at: str, payload_json: str) -> str:
+    """:func:`record_hash` given the payload's canonical JSON text.
+
+    The record's canonical JSON is assembled around the text, not serialised again: with sorted
+    keys and no whitespace, the canonical JSON of ``{"created_at", "payload", "prev_hash",
+    "sequence"}`` is exactly these four members in this order, the payload member being the
+    payload's own canonical JSON.
+    """
+    if type(sequence) is not int:  # a bool or an int subclass would print differently
+        raise TypeError(f"sequence: must be an int, not {type(sequence).__name__}")
+    text = (
+        f'{{"created_at":{canonical_json(created_at)},"payload":{payload_json},'
+        f'"prev_hash":{canonical_json(prev_hash)},"sequence":{sequence}}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,7 @@ def chain_records(
     for payload in payloads:  # each hash needs the one before: inherently sequential
         sequence += 1
         text = canonical_json(payload)
-        digest = record_hash(sequence, prev, created_at, json.loads(text))
+        digest = record_hash_of_text(sequence, prev, created_at, text)
         out.append(
             LogRecord(
                 sequence=sequence,

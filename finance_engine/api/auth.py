@@ -16,7 +16,6 @@ unauthenticated caller must not be able to make the service write).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from copy import deepcopy
@@ -30,6 +29,7 @@ from sqlmodel import Session
 
 from finance_engine.api.idempotency import run_idempotent
 from finance_engine.api.metrics import metrics
+from finance_engine.api.observe import log_event
 from finance_engine.api.problems import ProblemError
 from finance_engine.api.state import ApiState, state
 from finance_engine.services.consents import EntityAccess, entity_access
@@ -79,21 +79,21 @@ def authenticate(st: ApiState) -> Principal:
 def _log_denial(
     principal: Principal | None, reason: str, status: int, entity_id: str | None
 ) -> None:
-    security_log.warning(
-        json.dumps(
-            {
-                "event": "access_denied",
-                "request_id": getattr(g, "request_id", ""),
-                "key_id": principal.key_id if principal else None,
-                "role": principal.role.value if principal else None,
-                "lender": principal.lender if principal else None,
-                "method": request.method,
-                "path": request.path,
-                "reason": reason,
-                "entity_id": entity_id,
-                "status": status,
-            }
-        )
+    log_event(
+        security_log,
+        logging.WARNING,
+        {
+            "event": "access_denied",
+            "request_id": getattr(g, "request_id", ""),
+            "key_id": principal.key_id if principal else None,
+            "role": principal.role.value if principal else None,
+            "lender": principal.lender if principal else None,
+            "method": request.method,
+            "path": request.path,
+            "reason": reason,
+            "entity_id": entity_id,
+            "status": status,
+        },
     )
 
 

@@ -32,7 +32,8 @@ access_log = logging.getLogger("finance_engine.access")
 
 
 class JsonFormatter(logging.Formatter):
-    """Render a record as one JSON object: a message that is JSON is merged in as fields."""
+    """Render a record as one JSON object: the ``fields`` of a :func:`log_event` line, or a
+    message that is JSON, are merged in as fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
@@ -40,8 +41,11 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
         }
+        fields = getattr(record, "fields", None)
         message = record.getMessage()
-        if message.startswith("{"):
+        if isinstance(fields, dict):  # a structured line (see log_event): merged as it is
+            out.update(fields)
+        elif message.startswith("{"):
             try:
                 out.update(json.loads(message))
             except ValueError:
@@ -70,6 +74,12 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.propagate = False
 
 
+def log_event(logger: logging.Logger, level: int, fields: dict[str, Any]) -> None:
+    """Log one structured line: ``fields`` (with an ``event`` name, the message) become the
+    JSON object's fields without being serialised twice."""
+    logger.log(level, "%s", fields.get("event", ""), extra={"fields": fields})
+
+
 @lru_cache(maxsize=256)
 def _template(rule: str) -> str:
     """``/a/<int(min=1):id>`` -> ``/a/{id}``: the route label of logs and metrics."""
@@ -95,23 +105,23 @@ def _finish(response: Response) -> Response:
         logging.getLogger("finance_engine.api").exception("metrics update failed")
     if access_log.isEnabledFor(logging.INFO):
         principal = getattr(g, "principal", None)
-        access_log.info(
-            json.dumps(
-                {
-                    "event": "request",
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.path,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": round(duration_s * 1000.0, 3),
-                    "key_id": principal.key_id if principal else None,
-                    "role": principal.role.value if principal else None,
-                    "lender": principal.lender if principal else None,
-                    "remote": request.remote_addr,
-                    "bytes": response.content_length,
-                }
-            )
+        log_event(
+            access_log,
+            logging.INFO,
+            {
+                "event": "request",
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(duration_s * 1000.0, 3),
+                "key_id": principal.key_id if principal else None,
+                "role": principal.role.value if principal else None,
+                "lender": principal.lender if principal else None,
+                "remote": request.remote_addr,
+                "bytes": response.content_length,
+            },
         )
     return response
 

@@ -64,6 +64,7 @@ class FileModelStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._cache: dict[str, RiskModel] = {}
+        self._pointer: tuple[tuple[int, int, int], str | None] | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> FileModelStore:
@@ -93,11 +94,21 @@ class FileModelStore:
         os.replace(tmp, self.root / CURRENT_FILE)
 
     def current_version(self) -> str | None:
-        """The version named by the ``current`` file, or None."""
+        """The version named by the ``current`` file, or None.
+
+        Asked on every decision, so the file is read again only when its identity changes
+        (inode, size, modification time: the pointer is replaced atomically, by a new file, see
+        :meth:`save`); otherwise one ``stat`` answers.
+        """
         pointer = self.root / CURRENT_FILE
-        if not pointer.is_file():
+        try:
+            info = os.stat(pointer)
+        except FileNotFoundError:
             return None
-        return pointer.read_text(encoding="utf-8").strip() or None
+        identity = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if self._pointer is None or self._pointer[0] != identity:
+            self._pointer = (identity, pointer.read_text(encoding="utf-8").strip() or None)
+        return self._pointer[1]
 
     def versions(self) -> list[str]:
         """Stored versions, sorted."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
+from finance_engine.api.observe import JsonFormatter, log_event
 from finance_engine.app import create_app
 from finance_engine.config import load_settings
 from finance_engine.services.models import FileModelStore
@@ -64,7 +65,7 @@ class _Lines(logging.Handler):
         self.lines: list[dict[str, object]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(record.getMessage()))
+        self.lines.append(dict(record.fields))  # type: ignore[attr-defined]
 
 
 def test_each_request_writes_one_json_access_line(world: World) -> None:
@@ -199,3 +200,30 @@ def test_bad_key_requests_name_the_field(world: World, body: dict[str, str], fie
     response = world.client().post("/api/v1/keys", json=body, headers=world.auth("admin"))
     assert response.status_code == 422
     assert problem(response)["errors"][0]["field"] == field
+
+
+def test_json_formatter_writes_structured_and_plain_lines_as_one_json_object() -> None:
+    formatter = JsonFormatter()
+    captured: list[logging.LogRecord] = []
+    logger = logging.getLogger("finance_engine.test-formatter")
+    handler = logging.Handler()
+    handler.emit = captured.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        log_event(logger, logging.WARNING, {"event": "access_denied", "status": 403, "n": None})
+        logger.info("plain text")
+        logger.info('{"event": "legacy", "x": 1}')
+    finally:
+        logger.removeHandler(handler)
+    structured, plain, legacy = (json.loads(formatter.format(r)) for r in captured)
+    assert structured["level"] == "warning"
+    assert {k: structured[k] for k in ("event", "status", "n")} == {
+        "event": "access_denied",
+        "status": 403,
+        "n": None,
+    }
+    assert "msg" not in structured
+    assert plain["msg"] == "plain text"
+    assert (legacy["event"], legacy["x"]) == ("legacy", 1)

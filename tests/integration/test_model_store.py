@@ -60,6 +60,19 @@ def test_file_store_keeps_models_by_version_with_a_current_pointer(
     assert fresh.load(version) is loaded  # cached per process
 
 
+def test_a_pointer_moved_by_another_process_is_seen_by_a_store_that_cached_it(
+    tmp_path: Path,
+) -> None:
+    serving, training = FileModelStore(tmp_path), FileModelStore(tmp_path)
+    training._write_pointer("RM-a")
+    assert serving.current_version() == "RM-a"
+    assert serving.current_version() == "RM-a"  # cached: one stat, no read
+    training._write_pointer("RM-b")  # same size, possibly the same mtime tick: a new inode
+    assert serving.current_version() == "RM-b"
+    (tmp_path / "current").unlink()
+    assert serving.current_version() is None
+
+
 def test_file_store_refuses_unknown_and_malformed_versions(tmp_path: Path) -> None:
     store = FileModelStore(tmp_path)
     with pytest.raises(ModelServiceError, match="no current model"):

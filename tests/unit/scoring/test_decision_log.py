@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoring.decision_log import (
     GENESIS_HASH,
@@ -17,6 +19,7 @@ from scoring.decision_log import (
     canonical_json,
     chain_records,
     record_hash,
+    record_hash_of_text,
     verify_chain,
 )
 
@@ -57,6 +60,38 @@ def test_record_hash_is_sha256_of_the_canonical_json_by_hand() -> None:
     assert first.prev_hash == GENESIS_HASH
     assert first.payload_json == canonical_json(payload(1))
     assert (first.application_id, first.entity_id, first.outcome) == ("APP-1", "E1", "approve")
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(
+    st.dictionaries(st.text(), _JSON, max_size=6),
+    st.integers(min_value=1, max_value=2**62),
+    st.text(),
+    st.text(),
+)
+def test_hashing_the_payload_text_equals_hashing_the_whole_record_json(
+    payload: dict[str, Any], sequence: int, prev_hash: str, created_at: str
+) -> None:
+    body = {
+        "created_at": created_at,
+        "payload": payload,
+        "prev_hash": prev_hash,
+        "sequence": sequence,
+    }
+    expected = hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    text = canonical_json(payload)
+    assert record_hash_of_text(sequence, prev_hash, created_at, text) == expected
+    assert record_hash(sequence, prev_hash, created_at, payload) == expected
 
 
 def test_records_link_to_the_one_before_and_an_intact_chain_verifies() -> None:
