@@ -4,7 +4,7 @@ bank_system key with consents, in a temporary SQLite file or a fresh PostgreSQL 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,13 @@ from sqlalchemy import text
 from accounting.account import Period
 from finance_engine.config import load_settings
 from finance_engine.db import make_engine, unit_of_work, upgrade
-from finance_engine.models import DailyRollup, Entity, Meter
 from finance_engine.services.accounts import compute_period_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.consents import grant_consents
 from finance_engine.services.keys import create_key
 from finance_engine.services.models import FileModelStore
 from finance_engine.synth.loans import generate_loan_history
+from finance_engine.synth.metered_firms import add_metered_firm
 from scoring.features import feature_matrix
 from scoring.risk_model import RiskModel
 
@@ -62,23 +62,7 @@ def build_world(root: Path, database_url: str | None) -> tuple[dict[str, str], s
     upgrade(engine)
     with unit_of_work(engine) as session:
         for n, eid in enumerate(FIRMS, start=1):
-            firm = Entity(id=eid, name=f"Firm {n}", sector="industry", industry_code="C2614")
-            firm.region = "kecheng"
-            session.add(firm)
-            session.flush()
-            meter = Meter(code=f"{eid}-E", entity_id=eid, energy_type="electricity", unit="kWh")
-            session.add(meter)
-            session.flush()
-            assert meter.id is not None
-            session.add_all(
-                DailyRollup(
-                    meter_id=meter.id,
-                    day=YEAR.start + timedelta(days=d),
-                    quantity=1000.0 * n,
-                    intervals=96,
-                )
-                for d in range(365)
-            )
+            add_metered_firm(session, eid, f"Firm {n}", 1000.0 * n, first_day=YEAR.start)
     store_activity(
         engine,
         [

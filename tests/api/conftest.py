@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from metered_firms import add_metered_firm
 from sqlalchemy import Engine, update
 
 from accounting.account import Period
@@ -34,6 +33,7 @@ from finance_engine.services.keys import create_key, revoke_key
 from finance_engine.services.models import FileModelStore
 from finance_engine.services.signing import dev_pki_paths
 from finance_engine.synth.loans import generate_loan_history
+from finance_engine.synth.metered_firms import add_metered_firm
 from finance_engine.tables_api import ApiKey
 from reports import DevPki, generate_dev_pki
 from scoring.features import feature_matrix

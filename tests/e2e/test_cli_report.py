@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Invoke, cli_invoker
-from metered_firms import add_metered_firm
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -25,6 +24,7 @@ from finance_engine.db import make_engine, unit_of_work, upgrade
 from finance_engine.services.accounts import compute_period_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.signing import create_dev_pki
+from finance_engine.synth.metered_firms import add_metered_firm
 
 
 @pytest.fixture

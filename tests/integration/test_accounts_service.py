@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from metered_firms import add_metered_firm
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -17,6 +16,7 @@ from finance_engine.models import CarbonAccount, FactorSetRecord
 from finance_engine.services.accounts import compute_period_accounts, latest_account, list_accounts
 from finance_engine.services.activity import store_activity
 from finance_engine.services.reference import ReferenceDataError
+from finance_engine.synth.metered_firms import add_metered_firm
 
 YEAR = Period(date(2023, 1, 1), date(2023, 12, 31))
 GRID_2023_T_PER_KWH = 0.5306e-3  # MEE 2023 national average, CN-2023

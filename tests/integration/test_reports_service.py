@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from metered_firms import add_metered_firm
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from sqlalchemy import Engine
@@ -47,6 +46,7 @@ from finance_engine.services.signing import (
     report_timestamper,
     trust_roots,
 )
+from finance_engine.synth.metered_firms import add_metered_firm
 from finance_engine.tables_reports import ReportRecord
 from products.model import BP_PER_PERCENT
 from reports import DevPki, Lang, generate_dev_pki

@@ -1,7 +1,7 @@
-"""Stored metered firms for service and CLI tests: an entity, one electricity meter, rollups.
+"""Small stored worlds for tests and benchmarks: a firm, one electricity meter, daily rollups.
 
-A plain module in ``tests/`` (on ``sys.path`` through the root ``conftest.py``), so tests in any
-folder can import it by name.
+Synthetic, like the rest of :mod:`finance_engine.synth`; the service, API and CLI tests and the
+API benchmark build their graded firms with :func:`add_metered_firm`.
 """
 
 from __future__ import annotations
