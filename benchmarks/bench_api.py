@@ -59,7 +59,7 @@ PROBE_STAGES = ("parse", "decide", "store", "service")
 PROBE_LABELS = {
     "parse": "probe: floor + request schema",
     "decide": "probe: ... + decision (no DB)",
-    "store": "probe: schema + DB work, no decision",
+    "store": "probe: schema + DB, no decision",
     "service": "probe: decision service alone",
 }
 

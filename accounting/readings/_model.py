@@ -21,7 +21,7 @@ SLOT_BITS: Final = 24
 
 
 class ReadingFlag(IntFlag):
-    """Bit flags stored with each accepted reading (``reading.flags``)."""
+    """Bit flags stored with each accepted reading (``reading_day.flags``)."""
 
     NONE = 0
     SNAPPED = 1

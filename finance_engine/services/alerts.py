@@ -1,11 +1,11 @@
 """Alerts service: evaluate the alert rules on stored readings; list stored alerts.
 
 :func:`evaluate_alerts` loads the interval data of some meters for the evaluated period plus the
-baseline weeks before it into dense ``(meters, slots)`` arrays (vectorised fill from the rows),
-runs :func:`accounting.alerts.detect_alerts` and stores the alerts idempotently: the key is
-``(meter_id, kind, interval_start_s)``, inserted with ``ON CONFLICT DO NOTHING`` on both SQLite
-and PostgreSQL, so evaluating the same period again adds nothing. Ingest calls it after storing a
-batch.
+baseline weeks before it into dense ``(meters, slots)`` arrays (vectorised fill from the stored
+meter-day rows), runs :func:`accounting.alerts.detect_alerts` and stores the alerts
+idempotently: the key is ``(meter_id, kind, interval_start_s)``, inserted with ``ON CONFLICT DO
+NOTHING`` on both SQLite and PostgreSQL, so evaluating the same period again adds nothing.
+Ingest calls it after storing a batch.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,7 +35,8 @@ from accounting.alerts import (
 )
 from accounting.energy import EnergyType
 from accounting.readings import ReadingFlag
-from finance_engine.models import Alert, Meter, Reading, utcnow
+from finance_engine.models import Alert, Meter, ReadingDay, utcnow
+from finance_engine.storage.daypack import DAY_S, SLOTS_PER_DAY, decode
 
 COUNTER_RESET_FLAG = int(ReadingFlag.COUNTER_RESET)
 """Reading flag bit set by ingest where a counter restarted from zero."""
@@ -51,12 +51,12 @@ GENERATION_TYPES = frozenset({EnergyType.RENEWABLE_SELF_CONSUMED, EnergyType.REN
 METERS_PER_CHUNK = 256
 """Meters loaded and evaluated at once (bounds memory: 256 × a year of slots ≈ 80 MB)."""
 
-_ROWS_PER_PART = 200_000
-"""Reading rows fetched from the database per block."""
+_DAYS_PER_PART = 4096
+"""Meter-day rows fetched from the database per block (about 400k readings)."""
 
 _ALERTS: Table = Alert.__table__  # type: ignore[attr-defined]
 _METERS: Table = Meter.__table__  # type: ignore[attr-defined]
-_READINGS: Table = Reading.__table__  # type: ignore[attr-defined]
+_DAYS: Table = ReadingDay.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,10 @@ def load_dense(
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Stored readings of ``meter_ids`` (sorted) in ``[first_s, end_s)`` as dense arrays.
 
+    The stored meter-day rows are already dense: each block of rows is decoded with one
+    ``frombuffer`` per column and placed in a ``(meters, days, 96)`` array, then cut to the
+    slots of ``[first_s, end_s)`` (``first_s`` on the 15-minute grid).
+
     Returns
     -------
     (quantity, resets):
@@ -219,29 +223,28 @@ def load_dense(
         and bool, True where the reading carries the counter-reset flag.
     """
     slots = (end_s - first_s) // INTERVAL_S
-    quantity = np.full((meter_ids.size, slots), np.nan)
-    resets = np.zeros((meter_ids.size, slots), dtype=np.bool_)
+    first_day, last_day = first_s // DAY_S, (end_s - 1) // DAY_S
+    shape = (meter_ids.size, last_day - first_day + 1, SLOTS_PER_DAY)
+    quantity = np.full(shape, np.nan)
+    flags = np.zeros(shape, dtype=np.int16)
     query = (
-        select(
-            _READINGS.c.meter_id,
-            _READINGS.c.interval_start_s,
-            _READINGS.c.quantity,
-            _READINGS.c.flags,
-        )
-        .where(_READINGS.c.meter_id.in_([int(i) for i in meter_ids]))
-        .where(_READINGS.c.interval_start_s >= first_s, _READINGS.c.interval_start_s < end_s)
-        .execution_options(yield_per=_ROWS_PER_PART)
+        select(_DAYS.c.meter_id, _DAYS.c.day, _DAYS.c.quantity, _DAYS.c.flags)
+        .where(_DAYS.c.meter_id.in_([int(i) for i in meter_ids]))
+        .where(_DAYS.c.day >= first_day, _DAYS.c.day <= last_day)
+        .execution_options(yield_per=_DAYS_PER_PART)
     )
-    result = conn.execute(query)
-    for part in result.partitions():  # a loop over blocks of rows; each block is one numpy fill
-        flat = np.fromiter(chain.from_iterable(part), dtype=np.float64, count=4 * len(part))
-        table = flat.reshape(-1, 4)  # epoch seconds and flags are exact in float64
-        row = np.searchsorted(meter_ids, table[:, 0].astype(np.int64))
-        slot = (table[:, 1].astype(np.int64) - first_s) // INTERVAL_S
-        flags = table[:, 3].astype(np.int64)
-        quantity[row, slot] = np.where(flags & NOT_AN_INTERVAL_FLAGS, np.nan, table[:, 2])
-        resets[row, slot] = (flags & COUNTER_RESET_FLAG) != 0
-    return quantity, resets
+    for part in conn.execute(query).partitions():  # a loop over blocks; each is one numpy fill
+        ids, days, quantities, flag_blobs = zip(*part, strict=True)
+        row = np.searchsorted(meter_ids, np.asarray(ids, dtype=np.int64))
+        day = np.asarray(days, dtype=np.int64) - first_day
+        quantity[row, day] = decode(quantities, "quantity", len(part))
+        flags[row, day] = decode(flag_blobs, "flags", len(part))
+    first = (first_s - first_day * DAY_S) // INTERVAL_S
+    cut = slice(first, first + slots)
+    flags_2d = flags.reshape(meter_ids.size, -1)[:, cut]
+    values = quantity.reshape(meter_ids.size, -1)[:, cut]
+    values = np.where(flags_2d & NOT_AN_INTERVAL_FLAGS, np.nan, values)
+    return values, (flags_2d & COUNTER_RESET_FLAG) != 0
 
 
 def _alert_row(alert: MeterAlert, meter: Any, batch_id: int | None) -> dict[str, Any]:

@@ -7,15 +7,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select
 
 from accounting.readings import ReadingFlag
-from finance_engine.models import Alert, Entity, Meter, Reading
+from finance_engine.models import Alert, Entity, Meter
 from finance_engine.services.alerts import (
     COUNTER_RESET_FLAG,
     evaluate_alerts,
     list_alerts,
 )
+from finance_engine.storage.daypack import NO_BATCH
+from finance_engine.storage.readings import ReadingRows, bulk_transaction
 
 WEEK = 672
 START_S = 1_704_038_400  # 2024-01-01 00:00 Asia/Shanghai
@@ -72,22 +74,25 @@ def _load(engine: Engine) -> dict[str, int]:
             ],
         )
         ids = dict(conn.execute(select(Meter.__table__.c.code, Meter.__table__.c.id)).all())
-        rows = []
-        for code, values in series.items():
-            keep = np.ones(slots.size, dtype=bool)
-            if code == "G1":
-                keep[GAP_SLOTS] = False
-            for slot in np.nonzero(keep)[0]:
-                flags = COUNTER_RESET_FLAG if (code == "E1" and slot == RESET_SLOT) else 0
-                rows.append(
-                    {
-                        "meter_id": ids[code],
-                        "interval_start_s": START_S + 900 * int(slot),
-                        "quantity": float(values[slot]),
-                        "flags": flags,
-                    }
-                )
-        conn.execute(insert(Reading.__table__), rows)
+    parts = []
+    for code, values in series.items():
+        keep = np.ones(slots.size, dtype=bool)
+        if code == "G1":
+            keep[GAP_SLOTS] = False
+        kept = slots[keep]
+        reset = (kept == RESET_SLOT) & (code == "E1")
+        parts.append(
+            (
+                np.full(kept.size, ids[code]),
+                START_S + 900 * kept,
+                values[keep],
+                np.full(kept.size, np.nan),  # interval meters: no counter
+                np.where(reset, COUNTER_RESET_FLAG, 0),
+            )
+        )
+    with bulk_transaction(engine) as store:
+        columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
+        store.insert(ReadingRows.from_columns(columns), NO_BATCH)
     return ids
 
 
@@ -168,19 +173,23 @@ def test_reset_flag_bit_matches_ingest() -> None:
 
 def test_counter_anchors_and_multi_interval_differences_are_not_compared(engine: Engine) -> None:
     ids = _load(engine)
-    with engine.begin() as conn:  # a counter difference over 5 intervals kept whole, and an anchor
-        for slot, flags in (
-            (6 * WEEK + 600, ReadingFlag.SPANS_GAP),
-            (6 * WEEK + 700, ReadingFlag.ANCHOR),
-        ):
-            conn.execute(
-                update(Reading.__table__)
-                .where(Reading.__table__.c.meter_id == ids["G1"])
-                .where(Reading.__table__.c.interval_start_s == START_S + 900 * slot)
-                .values(
-                    quantity=5 * 15.0 if flags == ReadingFlag.SPANS_GAP else 0.0, flags=int(flags)
-                )
+    # a counter difference over 5 intervals kept whole, and an anchor
+    revised = [
+        (6 * WEEK + 600, 5 * 15.0, ReadingFlag.SPANS_GAP),
+        (6 * WEEK + 650, 0.0, ReadingFlag.ANCHOR),
+    ]
+    with bulk_transaction(engine) as store:
+        store.revise(
+            ReadingRows.from_columns(
+                [
+                    [ids["G1"]] * len(revised),
+                    [START_S + 900 * slot for slot, _, _ in revised],
+                    [q for _, q, _ in revised],
+                    [np.nan] * len(revised),
+                    [int(flags) for _, _, flags in revised],
+                ]
             )
+        )
     evaluate_alerts(engine, [ids["G1"]], EVAL_START_S, EVAL_END_S)
     assert [a.kind for a in list_alerts(engine, entity_id="F2")] == ["gap"]
 

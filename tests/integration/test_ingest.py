@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, text
 
@@ -16,6 +17,9 @@ from finance_engine.services.ingest import (
     ingest_readings,
     register_entities_and_meters,
 )
+from finance_engine.storage import readings_pg
+from finance_engine.storage.daypack import unpack_batch_ids
+from finance_engine.storage.readings import stored_days, stored_readings
 from finance_engine.storage.registry import EntityRecord, MeterRecord
 
 T0 = 1_704_038_400  # 2024-01-01T00:00:00+08:00
@@ -41,6 +45,15 @@ def meters(engine: Engine) -> dict[str, int]:
         return dict(conn.execute(text("SELECT code, id FROM meter")).all())
 
 
+@pytest.fixture(params=["arrays", "staged"])
+def write_route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """PostgreSQL updates day rows and rollups from array parameters (small batches) or from a
+    staging table (large ones; ``staged`` forces it for every batch). SQLite has one route."""
+    if request.param == "staged":
+        monkeypatch.setattr(readings_pg, "STAGE_ROWS", 1)
+    return str(request.param)
+
+
 def raw(rows: list[tuple[str, float, float]]) -> RawReadings:
     """Readings from (meter, slots after T0, value)."""
     return RawReadings.from_codes(
@@ -56,15 +69,8 @@ def ingest(
 
 def stored(engine: Engine, code: str) -> list[tuple[int, float, float | None, int]]:
     """(slot after T0, quantity, counter, flags) of a meter's stored readings."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT r.interval_start_s, r.quantity, r.counter_value, r.flags FROM reading r "
-                "JOIN meter m ON m.id = r.meter_id WHERE m.code = :c ORDER BY r.interval_start_s"
-            ),
-            {"c": code},
-        ).all()
-    return [((t - T0) // Q, q, c, f) for t, q, c, f in rows]
+    rows = stored_readings(engine, [code]).records()
+    return [((t - T0) // Q, q, c, f) for _, t, q, c, f in rows]
 
 
 def rollups(engine: Engine, code: str) -> list[tuple[date, float, int]]:
@@ -112,7 +118,6 @@ def test_the_batch_and_its_full_report_are_recorded(
             ),
             {"i": report.batch_id},
         ).one()
-        batch_ids = conn.execute(text("SELECT DISTINCT batch_id FROM reading")).scalars().all()
     assert row[:5] == ("gateway-7", 3, 1, 0, 2)
     body = row[5] if isinstance(row[5], dict) else __import__("json").loads(row[5])
     assert body["status"] == "complete"
@@ -122,7 +127,7 @@ def test_the_batch_and_its_full_report_are_recorded(
         "reason": "conflicts with row 3 (1.0 vs 2.0)",
     }
     assert body["gaps"] == []
-    assert batch_ids == [report.batch_id]
+    assert np.unique(unpack_batch_ids(stored_days(engine))).tolist() == [report.batch_id]
 
 
 def test_resending_a_batch_changes_nothing(
@@ -150,7 +155,7 @@ def test_a_different_value_for_a_stored_interval_is_rejected_and_the_stored_one_
 
 
 def test_daily_rollups_cut_local_days_and_count_received_intervals(
-    engine: Engine, settings: Settings, meters: dict[str, int]
+    engine: Engine, settings: Settings, meters: dict[str, int], write_route: str
 ) -> None:
     # T0 is local midnight (+08:00): slots 0..95 are 1 January, 96.. are 2 January
     ingest(engine, settings, [("E1", s, 1.0) for s in range(90)] + [("E1", 96, 7.0)])
@@ -168,7 +173,7 @@ def test_rollup_days_follow_the_configured_zone(
 
 
 def test_counters_continue_from_the_stored_reading_across_batches(
-    engine: Engine, settings: Settings, meters: dict[str, int]
+    engine: Engine, settings: Settings, meters: dict[str, int], write_route: str
 ) -> None:
     ingest(engine, settings, [("G1", 1, 100.0), ("G1", 2, 110.0)])
     report = ingest(engine, settings, [("G1", 3, 125.0), ("G1", 6, 155.0)])
@@ -193,7 +198,7 @@ def test_rollover_and_reset_are_stored_with_their_flags(
 
 
 def test_late_counter_readings_revise_the_stored_ones_so_totals_hold(
-    engine: Engine, settings: Settings, meters: dict[str, int]
+    engine: Engine, settings: Settings, meters: dict[str, int], write_route: str
 ) -> None:
     ingest(engine, settings, [("G1", 5, 150.0), ("G1", 9, 190.0)])  # anchor, then 40 over 4
     report = ingest(engine, settings, [("G1", 1, 100.0), ("G1", 6, 160.0), ("G1", 7, 165.0)])

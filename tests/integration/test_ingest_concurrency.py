@@ -19,6 +19,7 @@ from accounting.readings import MeterSpec, RawReadings, ReadingFlag
 from finance_engine.config import load_settings
 from finance_engine.db import make_engine, upgrade
 from finance_engine.services.ingest import ingest_arrays, register_entities_and_meters
+from finance_engine.storage.readings import stored_readings
 from finance_engine.storage.registry import EntityRecord, MeterRecord
 
 T0 = 1_704_038_400  # 2024-01-01T00:00:00+08:00
@@ -98,15 +99,9 @@ def _run_workers(url: str) -> list[list[int]]:
     return totals
 
 
-_STORED = text(
-    "SELECT r.interval_start_s, r.quantity, r.counter_value, r.flags "
-    "FROM reading r JOIN meter m ON m.id = r.meter_id WHERE m.code = :c ORDER BY 1"
-)
-
-
 def _stored(engine: Engine, code: str) -> list[tuple[Any, ...]]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(_STORED, {"c": code})]
+    """(interval start, quantity, counter, flags) of a meter's stored readings, in time order."""
+    return [(t, q, c, f) for _, t, q, c, f in stored_readings(engine, [code]).records()]
 
 
 def test_concurrent_overlapping_batches_lose_and_double_count_nothing(db_url: str) -> None:
@@ -128,12 +123,9 @@ def _assert_rollups_exact(engine: Engine) -> None:
     """Rollups of E1 and G1 equal sums of stored readings per local (+08:00) day."""
     days: dict[tuple[str, str], list[float]] = {}
     with engine.connect() as conn:
-        for code, t, q, flags in conn.execute(
-            text(
-                "SELECT m.code, r.interval_start_s, r.quantity, r.flags FROM reading r "
-                "JOIN meter m ON m.id = r.meter_id WHERE m.code IN ('E1', 'G1')"
-            )
-        ):
+        codes = dict(conn.execute(text("SELECT id, code FROM meter")).all())
+        for m, t, q, _, flags in stored_readings(conn, ["E1", "G1"]).records():
+            code = codes[m]
             day = datetime.fromtimestamp(t, timezone(timedelta(hours=8))).date().isoformat()
             entry = days.setdefault((code, day), [0.0, 0])
             entry[0] += q

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from accounting.readings import MeterSpec, RawReadings, ReadingFlag
 from finance_engine.config import Settings
 from finance_engine.services.ingest import ingest_arrays, register_entities_and_meters
+from finance_engine.storage.readings import stored_readings
 from finance_engine.storage.registry import EntityRecord, MeterRecord
 
 T0 = 1_704_038_400  # 2024-01-01T00:00:00+08:00
@@ -55,7 +56,7 @@ def registered(engine: Engine) -> Engine:
 
 def _clear(engine: Engine) -> None:
     with engine.begin() as conn:
-        for table in ("alert", "daily_rollup", "reading", "ingest_batch"):
+        for table in ("alert", "daily_rollup", "reading_day", "ingest_batch"):
             conn.execute(text(f"DELETE FROM {table}"))
 
 
@@ -67,13 +68,9 @@ def _raw(rows: list[Row]) -> RawReadings:
 
 def _stored(engine: Engine) -> dict[tuple[str, int], tuple[float, float | None, int]]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT m.code, r.interval_start_s, r.quantity, r.counter_value, r.flags "
-                "FROM reading r JOIN meter m ON m.id = r.meter_id"
-            )
-        ).all()
-    return {(code, (t - T0) // Q): (q, c, f) for code, t, q, c, f in rows}
+        codes = dict(conn.execute(text("SELECT id, code FROM meter")).all())
+        rows = stored_readings(conn).records()
+    return {(codes[m], (t - T0) // Q): (q, c, f) for m, t, q, c, f in rows}
 
 
 def _rollups(engine: Engine) -> dict[tuple[str, str], tuple[float, int]]:

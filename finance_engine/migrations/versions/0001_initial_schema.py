@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 20:54:53.749519
+Create Date: 2026-11-25 22:03:38.406144
 """
 
 from __future__ import annotations
@@ -153,14 +153,16 @@ def upgrade() -> None:
     with op.batch_alter_table('ingest_batch', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ingest_batch_content_sha256'), ['content_sha256'], unique=False)
 
-    op.create_table('reading',
+    op.create_table('reading_day',
     sa.Column('meter_id', sa.Integer(), nullable=False),
-    sa.Column('interval_start_s', sa.BigInteger(), nullable=False),
-    sa.Column('quantity', sa.Float(), nullable=False),
-    sa.Column('counter_value', sa.Float(), nullable=True),
-    sa.Column('flags', sa.SmallInteger(), nullable=False),
-    sa.Column('batch_id', sa.Integer(), nullable=True),
-    sa.PrimaryKeyConstraint('meter_id', 'interval_start_s')
+    sa.Column('day', sa.Integer(), nullable=False),
+    sa.Column('readings', sa.SmallInteger(), nullable=False),
+    sa.Column('quantity', sa.LargeBinary(), nullable=False),
+    sa.Column('counter_value', sa.LargeBinary(), nullable=True),
+    sa.Column('flags', sa.LargeBinary(), nullable=False),
+    sa.Column('batch_id', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('meter_id', 'day'),
+    postgresql_with={'toast_tuple_target': 8160}
     )
     op.create_table('resident_event',
     sa.Column('event_id', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -370,7 +372,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_resident_event_occurred')
 
     op.drop_table('resident_event')
-    op.drop_table('reading')
+    op.drop_table('reading_day')
     with op.batch_alter_table('ingest_batch', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_batch_content_sha256'))
 
