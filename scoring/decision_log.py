@@ -98,15 +98,24 @@ class LogRecord:
 
 
 def chain_records(
-    payloads: Sequence[Mapping[str, Any]], *, after_sequence: int, after_hash: str, created_at: str
+    payloads: Sequence[Mapping[str, Any]],
+    *,
+    after_sequence: int,
+    after_hash: str,
+    created_at: str,
+    payload_texts: Sequence[str] | None = None,
 ) -> list[LogRecord]:
     """Records for ``payloads`` appended after record ``after_sequence`` (hash ``after_hash``;
-    0 and :data:`GENESIS_HASH` for an empty log), all stamped ``created_at``."""
+    0 and :data:`GENESIS_HASH` for an empty log), all stamped ``created_at``.
+
+    ``payload_texts``: the payloads' canonical JSON when the caller already has it."""
+    texts = [canonical_json(p) for p in payloads] if payload_texts is None else payload_texts
+    if len(texts) != len(payloads):
+        raise ValueError("payload_texts: one text per payload")
     out: list[LogRecord] = []
     prev, sequence = after_hash, after_sequence
-    for payload in payloads:  # each hash needs the one before: inherently sequential
+    for payload, text in zip(payloads, texts, strict=True):  # each hash needs the previous
         sequence += 1
-        text = canonical_json(payload)
         digest = record_hash_of_text(sequence, prev, created_at, text)
         out.append(
             LogRecord(

@@ -5,16 +5,19 @@ Appends are safe under concurrent writers: the appender holds a lock from readin
 record until its own records are committed, so two writers can never both append after the same
 record. PostgreSQL: a transaction-level advisory lock (``pg_advisory_xact_lock``), which also
 works on an empty log where there is no last row to lock; the last record is read by the next
-statement, whose READ COMMITTED snapshot (the PostgreSQL default) is taken after the lock is
-held. SQLite: ``BEGIN IMMEDIATE`` (the database write lock), entered while holding an exclusive
-``flock`` on ``<database>.decision-log.lock``, so concurrent appenders (gunicorn workers,
-threads) queue in the kernel and wake the moment the lock is free, instead of polling in
-SQLite's busy handler, which sleeps 1-100 ms between retries. The chain itself is computed by
-:mod:`scoring.decision_log`.
+statement of the append function, whose READ COMMITTED snapshot (the PostgreSQL default) is
+taken after the lock is held. SQLite: ``BEGIN IMMEDIATE`` (the database write lock), entered
+while holding an exclusive ``flock`` on ``<database>.decision-log.lock``, so concurrent
+appenders (gunicorn workers, threads) queue in the kernel and wake the moment the lock is free,
+instead of polling in SQLite's busy handler, which sleeps 1-100 ms between retries. The chain
+itself is computed by :mod:`scoring.decision_log`.
 
-Appends are on the request path: their statements are compiled once and run on the DBAPI
-cursor (:mod:`finance_engine.services.prepared`); on PostgreSQL taking the lock and reading the
-head is one round trip, the insert a second and the commit a third.
+Appends are on the request path. On PostgreSQL an append is one statement, the
+``decision_log_append`` function of migration 0002 (lock, head, chain, insert; one round trip
+in autocommit mode, the lock held until the transaction ends); the hashes it computes are
+checked against :func:`scoring.decision_log.chain_records` before the records are returned. On
+SQLite the statements are compiled once and run on the DBAPI cursor
+(:mod:`finance_engine.services.prepared`).
 
 :class:`SqlDecisionLog` is the real store; :class:`InMemoryDecisionLog` its test double.
 """
@@ -33,9 +36,15 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, select, text
 from sqlalchemy.pool import PoolProxiedConnection
 
-from finance_engine.services.prepared import autocommit, prepared, request_connection
+from finance_engine.services.prepared import prepared, request_connection
 from finance_engine.tables_decisions import DecisionRecord
-from scoring.decision_log import GENESIS_HASH, LogRecord, chain_records
+from scoring.decision_log import (
+    GENESIS_HASH,
+    INDEXED_FIELDS,
+    LogRecord,
+    canonical_json,
+    chain_records,
+)
 
 _LOG: Table = DecisionRecord.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
@@ -54,9 +63,11 @@ ADVISORY_LOCK_KEY = int.from_bytes(hashlib.sha256(b"finance_engine.decision_log"
 READ_CHUNK = 5000
 """Records read per query while verifying."""
 _HEAD = "SELECT sequence, record_hash FROM decision_log ORDER BY sequence DESC LIMIT 1"
-_PG_LOCK_THEN_HEAD = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY}); {_HEAD}"
-"""Sent as one simple-protocol message (no parameters): each statement gets its own snapshot
-under READ COMMITTED, so the head is read after the lock is held."""
+_PG_APPEND = (
+    "SELECT appended_sequence, appended_prev_hash, appended_hash "
+    "FROM decision_log_append(%s, %s, %s, %s, %s, %s)"
+)
+"""The append on PostgreSQL (the function's lock key is :data:`ADVISORY_LOCK_KEY`)."""
 _INSERT_COLUMNS = tuple("payload" if c == "payload_json" else c for c in _COLUMNS)
 _INSERT = text(
     f"INSERT INTO decision_log ({', '.join(_INSERT_COLUMNS)})"
@@ -178,6 +189,43 @@ def _row(record: LogRecord) -> dict[str, Any]:
     return values
 
 
+class DecisionLogError(RuntimeError):
+    """The database chained records differently from :mod:`scoring.decision_log`."""
+
+
+def _append_postgresql(
+    dbapi: PoolProxiedConnection, payloads: Sequence[Mapping[str, Any]], stamp: str
+) -> list[LogRecord]:
+    """One call of ``decision_log_append``; its records, checked against the Python chain."""
+    texts = [canonical_json(p) for p in payloads]
+    columns = [[str(p.get(name) or "") for p in payloads] for name in INDEXED_FIELDS]
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(_PG_APPEND, (stamp, texts, *columns))
+        appended = cursor.fetchall()
+        dbapi.commit()  # nothing to do in autocommit mode: the statement has committed
+    except BaseException:
+        dbapi.rollback()
+        raise
+    finally:
+        cursor.close()
+    first_sequence, first_prev, _ = appended[0]
+    records = chain_records(
+        payloads,
+        after_sequence=int(first_sequence) - 1,
+        after_hash=str(first_prev),
+        created_at=stamp,
+        payload_texts=texts,
+    )
+    stored = [(r.sequence, r.prev_hash, r.record_hash) for r in records]
+    if stored != [(int(s), str(p), str(h)) for s, p, h in appended]:
+        raise DecisionLogError(
+            f"decision_log_append chained records {appended[0][0]}.. unlike scoring.decision_log;"
+            " run 'finance-engine decisions verify' and check the database's migration 0002"
+        )
+    return records
+
+
 class SqlDecisionLog:
     """The decision log in the ``decision_log`` table (SQLite or PostgreSQL)."""
 
@@ -209,40 +257,25 @@ class SqlDecisionLog:
         self, dbapi: PoolProxiedConnection, payloads: Sequence[Mapping[str, Any]], stamp: str
     ) -> list[LogRecord]:
         if self.engine.dialect.name != "sqlite":
-            return self._append_locked(dbapi, payloads, stamp)
+            return _append_postgresql(dbapi, payloads, stamp)
         with appender_lock(self.engine):
-            return self._append_locked(dbapi, payloads, stamp)
+            return self._append_sqlite(dbapi, payloads, stamp)
 
-    def _lock_and_read_head(self, dbapi: PoolProxiedConnection, cursor: Any) -> tuple[int, str]:
-        """Take the append lock; return the last record's sequence and hash."""
-        if self.engine.dialect.name == "sqlite":
-            cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute(_HEAD)
-        elif autocommit(dbapi):  # the transaction begins in the same message
-            cursor.execute(f"BEGIN; {_PG_LOCK_THEN_HEAD}")
-            cursor.nextset()
-            cursor.nextset()
-        else:
-            cursor.execute(_PG_LOCK_THEN_HEAD)
-            cursor.nextset()
-        last = cursor.fetchone()
-        return (0, GENESIS_HASH) if last is None else (int(last[0]), str(last[1]))
-
-    def _append_locked(
+    def _append_sqlite(
         self, dbapi: PoolProxiedConnection, payloads: Sequence[Mapping[str, Any]], stamp: str
     ) -> list[LogRecord]:
         insert = prepared(_INSERT, self.engine.dialect)
         cursor = dbapi.cursor()
         try:
-            after_sequence, after_hash = self._lock_and_read_head(dbapi, cursor)
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(_HEAD)
+            last = cursor.fetchone()
+            after_sequence, after_hash = (0, GENESIS_HASH) if last is None else last
             records = chain_records(
                 payloads, after_sequence=after_sequence, after_hash=after_hash, created_at=stamp
             )
             rows = [insert.params(_row(r)) for r in records]
-            if len(rows) == 1:  # psycopg's executemany pipelines: slower for one row
-                cursor.execute(insert.sql, rows[0])
-            else:
-                cursor.executemany(insert.sql, rows)  # type: ignore[arg-type]
+            cursor.executemany(insert.sql, rows)  # type: ignore[arg-type]
             dbapi.commit()
         except BaseException:
             dbapi.rollback()

@@ -4,6 +4,7 @@ one unbroken chain."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import threading
@@ -29,7 +30,7 @@ from finance_engine.services.borrowers import (
     lookup_borrower,
 )
 from finance_engine.services.consents import EntityAccess, grant_consent, revoke_consent
-from finance_engine.services.decision_log import SqlDecisionLog, lock_path
+from finance_engine.services.decision_log import ADVISORY_LOCK_KEY, SqlDecisionLog, lock_path
 from finance_engine.services.decisions import (
     DecisionContext,
     DecisionServiceError,
@@ -47,7 +48,7 @@ from finance_engine.services.prepared import request_connection
 from finance_engine.synth.loans import generate_loan_history
 from finance_engine.tables_api import Consent
 from scoring.applications import Application, Financials
-from scoring.decision_log import Problem
+from scoring.decision_log import GENESIS_HASH, Problem, chain_records
 from scoring.decision_rules import default_decision_rules
 from scoring.features import feature_matrix
 from scoring.risk_model import RiskModel
@@ -337,6 +338,39 @@ def test_concurrent_appenders_build_one_unbroken_chain(engine: Engine) -> None:
     records = list(SqlDecisionLog(engine).records())
     for first, second in zip(records[::2], records[1::2], strict=True):
         assert second.application_id == first.application_id
+
+
+def test_appended_records_hash_like_the_published_chain_whatever_the_payload_text(
+    engine: Engine,
+) -> None:
+    """On PostgreSQL the database chains the records (migration 0002): its hashes must be the
+    ones :func:`scoring.decision_log.chain_records` defines, for any text a payload holds."""
+    log = SqlDecisionLog(engine)
+    payloads: list[dict[str, Any]] = [
+        {"application_id": "A-1", "entity_id": "E1", "outcome": "approve", "pd": 0.0123},
+        {"application_id": "A-2", "entity_id": "E2", "reasons": ["深绿 dark green", '引号 "q"']},
+        {"application_id": "A-3", "text": "back\\slash\ttab\u2028 emoji \U0001f600", "n": None},
+    ]
+    first = log.append(payloads[:1], created_at=NOW)
+    more = log.append(payloads[1:], created_at=NOW + timedelta(microseconds=7))
+    expected = chain_records(
+        payloads[:1], after_sequence=0, after_hash=GENESIS_HASH, created_at=first[0].created_at
+    ) + chain_records(
+        payloads[1:],
+        after_sequence=1,
+        after_hash=first[0].record_hash,
+        created_at=more[0].created_at,
+    )
+    assert first + more == expected
+    assert list(log.records()) == expected
+    assert verify_log(engine).intact
+
+
+def test_the_migrated_append_function_uses_the_services_lock_key() -> None:
+    migration = importlib.import_module(
+        "finance_engine.migrations.versions.0002_decision_log_append"
+    )
+    assert migration.ADVISORY_LOCK_KEY == ADVISORY_LOCK_KEY
 
 
 # ------------------------------------------------------------------- the request hot path
