@@ -2,7 +2,9 @@
 
 Offsets are looked up once per distinct hour of the data with :mod:`zoneinfo`; only the rows in
 an hour that contains a transition (a DST change) are looked up one by one. Fixed-offset zones
-such as Asia/Shanghai therefore cost one lookup per hour of the batch's span.
+such as Asia/Shanghai therefore cost one lookup per hour of the batch's span, and a span asked
+for again (every chunk of one ingest covers the same year) costs nothing: the hourly offsets of
+dense spans are cached per zone and span.
 """
 
 from __future__ import annotations
@@ -40,6 +42,20 @@ def _probe(points: NDArray[np.int64], tz: ZoneInfo, wall: bool) -> NDArray[np.in
     return np.array([_offset(p, tz, wall) for p in points.tolist()], dtype=np.int64)
 
 
+@lru_cache(maxsize=64)
+def _span_offsets(
+    tz: ZoneInfo, first_hour: int, last_hour: int, wall: bool
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Offsets at the first and last second of every hour ``first_hour..last_hour`` (hours
+    since the epoch), read-only. Cached: the chunks of one ingest, and its validation, storage
+    and rollup steps, ask for the same span again and again."""
+    hours = np.arange(first_hour, last_hour + 1, dtype=np.int64) * 3600
+    at_start, at_end = _probe(hours, tz, wall), _probe(hours + 3599, tz, wall)
+    at_start.flags.writeable = False
+    at_end.flags.writeable = False
+    return at_start, at_end
+
+
 def utc_offsets_s(
     seconds: NDArray[np.int64], tz: ZoneInfo, *, wall: bool = False
 ) -> NDArray[np.int64]:
@@ -63,10 +79,11 @@ def utc_offsets_s(
     hour = seconds // 3600
     lo, hi = int(hour.min()), int(hour.max())
     if hi - lo < max(_DENSE_HOURS, 4 * seconds.size):
-        hours, inverse = np.arange(lo, hi + 1, dtype=np.int64), hour - lo
+        at_start, at_end = _span_offsets(tz, lo, hi, wall)
+        inverse = hour - lo
     else:
         hours, inverse = np.unique(hour, return_inverse=True)
-    at_start, at_end = _probe(hours * 3600, tz, wall), _probe(hours * 3600 + 3599, tz, wall)
+        at_start, at_end = _probe(hours * 3600, tz, wall), _probe(hours * 3600 + 3599, tz, wall)
     offsets = at_start[inverse]
     changing = (at_start != at_end)[inverse]
     if changing.any():
