@@ -73,8 +73,15 @@ def bulk_transaction(engine: Engine) -> Iterator[ReadingStore]:
         raw.close()
 
 
-def stored_days(db: Engine | Connection, meter_codes: Sequence[str] | None = None) -> DayRows:
-    """The stored day rows (of the meters with these codes, or all), in meter and day order."""
+def stored_days(
+    db: Engine | Connection,
+    meter_codes: Sequence[str] | None = None,
+    *,
+    first_day: int | None = None,
+    last_day: int | None = None,
+) -> DayRows:
+    """The stored day rows (of the meters with these codes, or all), in meter and day order;
+    ``first_day``/``last_day``: only UTC day numbers in that closed range."""
     query = select(
         _DAYS.c.meter_id,
         _DAYS.c.day,
@@ -86,6 +93,10 @@ def stored_days(db: Engine | Connection, meter_codes: Sequence[str] | None = Non
     if meter_codes is not None:
         codes = select(_METERS.c.id).where(_METERS.c.code.in_(list(meter_codes)))
         query = query.where(_DAYS.c.meter_id.in_(codes))
+    if first_day is not None:
+        query = query.where(_DAYS.c.day >= first_day)
+    if last_day is not None:
+        query = query.where(_DAYS.c.day <= last_day)
     if isinstance(db, Connection):
         return DayRows.from_result(db.execute(query).all())
     with db.connect() as conn:
